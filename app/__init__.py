@@ -1,0 +1,1 @@
+"""Folio: a subscription publishing backend for research publishers."""

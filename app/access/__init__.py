@@ -1,0 +1,20 @@
+"""Access: the one decision (decide.py), what viewers hold (entitlements.py), who they are."""
+
+from app.access.decide import (
+    Access,
+    Decision,
+    Reason,
+    ReportFacts,
+    decide_access,
+    is_complimentary,
+    is_live,
+    is_visible,
+)
+from app.access.entitlements import Entitlement, HeldSubscription, Licence, TierGrant
+from app.access.viewer import Anonymous, Member, Viewer
+
+__all__ = [
+    "Access", "Anonymous", "Decision", "Entitlement", "HeldSubscription", "Licence", "Member",
+    "Reason", "ReportFacts", "TierGrant", "Viewer", "decide_access", "is_complimentary",
+    "is_live", "is_visible",
+]

@@ -1,0 +1,1 @@
+"""Reader accounts: registration, login, tokens, password reset, magic links, throttling."""

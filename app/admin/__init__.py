@@ -1,0 +1,1 @@
+"""Admin API: one routes module per area, composed in routes.py."""

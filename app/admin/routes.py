@@ -1,0 +1,10 @@
+"""Every admin router, under /api/v1/admin."""
+
+from fastapi import APIRouter
+
+from app.admin import comps, content, tiers
+
+router = APIRouter()
+router.include_router(content.router)
+router.include_router(tiers.router)
+router.include_router(comps.router)

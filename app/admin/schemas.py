@@ -1,0 +1,207 @@
+"""Admin request and response bodies (SPEC §5): collections, tiers, reports, comps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.reports.schemas import FootnoteOut
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+SlugText = Field(min_length=1, max_length=120, pattern=SLUG_PATTERN)
+OptionalSlug = Field(default=None, min_length=1, max_length=120, pattern=SLUG_PATTERN)
+Interval = Literal["month", "year"]
+AccessLevel = Literal["public", "registered", "subscribers"]
+Status = Literal["draft", "scheduled", "published"]
+MAX_BODY_CHARS = 500_000
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CollectionIn(StrictBody):
+    slug: str = SlugText
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+
+
+class CollectionUpdate(StrictBody):
+    slug: str | None = OptionalSlug
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class CollectionOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+
+
+class PriceIn(StrictBody):
+    interval: Interval
+    amount: int = Field(ge=0, le=100_000_000)
+    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
+    stripe_price_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @field_validator("currency")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class TierIn(StrictBody):
+    slug: str = SlugText
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    collections: list[str] = Field(default_factory=list, max_length=500)
+    all_collections: bool = False
+    prices: list[PriceIn] = Field(default_factory=list, max_length=10)
+    active: bool = True
+
+
+class TierUpdate(StrictBody):
+    slug: str | None = OptionalSlug
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+    collections: list[str] | None = Field(default=None, max_length=500)
+    all_collections: bool | None = None
+    prices: list[PriceIn] | None = Field(default=None, max_length=10)
+    active: bool | None = None
+
+
+class PriceOut(BaseModel):
+    interval: str
+    amount: int
+    currency: str
+    stripe_price_id: str | None
+
+
+class TierOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    collections: list[str]
+    all_collections: bool
+    prices: list[PriceOut]
+    active: bool
+
+
+Tag = Field(min_length=1, max_length=64)
+
+
+class ReportIn(StrictBody):
+    slug: str | None = OptionalSlug
+    title: str = Field(min_length=1, max_length=300)
+    summary: str = Field(default="", max_length=5000)
+    body: str = Field(default="", max_length=MAX_BODY_CHARS)
+    collection: str = Field(min_length=1, max_length=120)
+    access_level: AccessLevel = "subscribers"
+    complimentary: bool = False
+    status: Status = "draft"
+    published_at: datetime | None = None
+    free_after: datetime | None = None
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    authors: list[str] = Field(default_factory=list, max_length=30)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return normalise_tags(value)
+
+    @field_validator("authors")
+    @classmethod
+    def _authors(cls, value: list[str]) -> list[str]:
+        return normalise_authors(value)
+
+
+class ReportUpdate(StrictBody):
+    slug: str | None = OptionalSlug
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    summary: str | None = Field(default=None, max_length=5000)
+    body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
+    collection: str | None = Field(default=None, min_length=1, max_length=120)
+    access_level: AccessLevel | None = None
+    complimentary: bool | None = None
+    status: Status | None = None
+    published_at: datetime | None = None
+    free_after: datetime | None = None
+    tags: list[str] | None = Field(default=None, max_length=30)
+    authors: list[str] | None = Field(default=None, max_length=30)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalise_tags(value)
+
+    @field_validator("authors")
+    @classmethod
+    def _authors(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalise_authors(value)
+
+
+def normalise_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not tag or len(tag) > 64:
+            raise ValueError("each tag must be 1 to 64 characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+def normalise_authors(authors: list[str]) -> list[str]:
+    cleaned = [a.strip() for a in authors]
+    if any(not a or len(a) > 200 for a in cleaned):
+        raise ValueError("each author must be 1 to 200 characters")
+    return cleaned
+
+
+class ReportAdminOut(BaseModel):
+    id: int
+    slug: str
+    title: str
+    summary: str
+    body: str
+    collection: str
+    access_level: str
+    complimentary: bool
+    status: str
+    published_at: datetime | None
+    free_after: datetime | None
+    tags: list[str]
+    authors: list[str]
+    full_html: str
+    preview_html: str
+    footnotes: list[FootnoteOut]
+    preview_footnotes: list[FootnoteOut]
+    warnings: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportAdminPage(BaseModel):
+    items: list[ReportAdminOut]
+    next_cursor: str | None
+
+
+class CompIn(StrictBody):
+    tier: str = Field(min_length=1, max_length=120)
+    expires_at: datetime | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class CompOut(BaseModel):
+    id: int
+    user_id: int
+    tier: str
+    source: str
+    status: str
+    expires_at: datetime | None
+    note: str
+    created_at: datetime

@@ -1,0 +1,37 @@
+"""Admin routes for tiers and their prices (admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from sqlalchemy import select
+
+from app.admin.schemas import TierIn, TierOut, TierUpdate
+from app.billing import catalog
+from app.deps import AdminDep, SessionDep, require_admin
+from app.errors import Conflict, NotFound, Unprocessable, error_responses
+from app.models import Tier
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin: tiers"],
+                   dependencies=[Depends(require_admin)])
+WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
+
+
+@router.get("/tiers", response_model=list[TierOut])
+def list_tiers(session: SessionDep) -> list[TierOut]:
+    tiers = session.execute(select(Tier).order_by(Tier.id)).scalars()
+    return [catalog.tier_out(session, t) for t in tiers]
+
+
+@router.post("/tiers", status_code=201, response_model=TierOut, responses=WRITE_ERRORS)
+def create_tier(data: TierIn, session: SessionDep, admin: AdminDep) -> TierOut:
+    return catalog.tier_out(session, catalog.create_tier(session, data, admin))
+
+
+@router.patch("/tiers/{ref}", response_model=TierOut, responses=WRITE_ERRORS)
+def update_tier(
+    ref: Annotated[str, Path(min_length=1, max_length=120)],
+    data: TierUpdate, session: SessionDep, admin: AdminDep,
+) -> TierOut:
+    return catalog.tier_out(session, catalog.update_tier(session, ref, data, admin))

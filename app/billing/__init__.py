@@ -1,0 +1,1 @@
+"""Billing: tiers and prices, comps, Stripe checkout, webhooks and reconciliation."""

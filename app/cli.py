@@ -1,0 +1,102 @@
+"""The `folio` command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+app = typer.Typer(help="Folio: subscription publishing backend.", no_args_is_help=True)
+
+
+def _alembic_config():  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    return config
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(), "head")
+    typer.echo("database is at the latest migration")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: str,
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    name: str = "",
+) -> None:
+    """Create a verified admin, or promote an existing account."""
+    from app.accounts.service import create_or_promote_admin
+    from app.db import session_scope
+
+    if len(password) < 10:
+        raise typer.BadParameter("the password needs at least 10 characters")
+    with session_scope() as session:
+        user = create_or_promote_admin(session, email, password, name)
+        typer.echo(f"admin {user.email} (id {user.id}) is ready")
+
+
+@app.command("import-reports")
+def import_reports(directory: Path) -> None:
+    """Import Markdown reports with YAML front matter; a bad file is named and skipped."""
+    from app.db import session_scope
+    from app.reports.importing import import_directory
+
+    if not directory.is_dir():
+        raise typer.BadParameter(f"{directory} is not a directory")
+    with session_scope() as session:
+        result = import_directory(session, directory, get_settings().preview_paragraphs)
+    for slug in result.created:
+        typer.echo(f"created {slug}")
+    for slug in result.updated:
+        typer.echo(f"updated {slug}")
+    for name, why in result.failed.items():
+        typer.echo(f"FAILED {name}: {why}", err=True)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command("seed-demo")
+def seed_demo() -> None:
+    """Demo collections, tiers, reports, an admin and readers; prints their credentials."""
+    from app.demo.seed import seed_demo_content
+
+    if get_settings().env == "production":
+        raise typer.BadParameter("refusing to load demo content in production")
+    for line in seed_demo_content():
+        typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+) -> None:
+    """Serve the API and pages (and send the email outbox)."""
+    import uvicorn
+
+    get_settings()  # refuse to start on bad settings before forking workers
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=False, log_level="info")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Settings from the environment (FOLIO_ prefix); production refuses weak secrets."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-secret-key-change-me-dev-secret-key-change-me"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32  # RFC 7518 §3.2: an HS256 key needs at least 256 bits
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FOLIO_", env_file=None, extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./folio.db"
+    secret_key: str = DEFAULT_SECRET_KEY
+    base_url: str = "http://127.0.0.1:8000"
+
+    jwt_private_key: str | None = None  # PEM; RS256 is used when both keys are set
+    jwt_public_key: str | None = None
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(30, ge=1, le=365)
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Folio <no-reply@folio.localhost>"
+    outbox_poll_seconds: float = Field(1.0, gt=0)
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None  # several secrets during a roll: comma-separated
+    stripe_api_base: str | None = None
+
+    redis_url: str | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
+    preview_paragraphs: int = Field(3, ge=1, le=50)
+    metered_free_reads: int = Field(0, ge=0)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+    login_failures_per_account: int = 5
+    login_failures_per_ip: int = 50
+    throttle_window_seconds: int = 15 * 60
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_driver(cls, value: str) -> str:
+        # Heroku-style and bare postgresql:// URLs are pointed at psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_in_production(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    "FOLIO_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters in production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def jwt_algorithm(self) -> str:
+        return "RS256" if self.jwt_private_key and self.jwt_public_key else "HS256"
+
+    @property
+    def stripe_configured(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+    @property
+    def stripe_webhook_secrets(self) -> list[str]:
+        raw = self.stripe_webhook_secret or ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,19 @@
+"""Every table of Folio, registered on one metadata (what Alembic compares against)."""
+
+from sqlmodel import SQLModel
+
+from app.models.audit import AuditEntry
+from app.models.base import UTCDateTime, utcnow
+from app.models.billing import Price, StripeEvent, Subscription, Tier, TierCollection
+from app.models.content import Collection, Report, ReportTag
+from app.models.institutions import Organization, SubscriptionRequest
+from app.models.mail import OutboxEmail
+from app.models.users import OneTimeToken, RefreshToken, User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AuditEntry", "Collection", "OneTimeToken", "Organization", "OutboxEmail", "Price",
+    "RefreshToken", "Report", "ReportTag", "StripeEvent", "Subscription", "SubscriptionRequest",
+    "Tier", "TierCollection", "UTCDateTime", "User", "metadata", "utcnow",
+]

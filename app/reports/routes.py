@@ -1,0 +1,156 @@
+"""Reader endpoints: collections, tiers, reports, search and feeds."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy import select
+
+from app.access import Access, Anonymous
+from app.accounts.feed import viewer_for_feed_token
+from app.deps import SessionDep, SettingsDep, ViewerDep
+from app.errors import BadRequest, NotFound, Unauthorized, error_responses
+from app.models import Collection, Tier, utcnow
+from app.reports import feeds, search, service
+from app.reports.schemas import (
+    CollectionPublic,
+    ReportDetail,
+    ReportPage,
+    SearchResults,
+    TierPublic,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+feeds_router = APIRouter(prefix="/feeds", tags=["feeds"])
+
+Slug = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
+PUBLIC_MAX_AGE = 60
+VARY = "Authorization, Cookie"
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def cache_privately(response: Response) -> None:
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = VARY
+
+
+def cache_publicly(response: Response, etag: str | None = None) -> None:
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    response.headers["Vary"] = VARY
+    if etag:
+        response.headers["ETag"] = etag
+
+
+@router.get("/collections", response_model=list[CollectionPublic])
+def list_collections(session: SessionDep) -> list[CollectionPublic]:
+    rows = session.execute(select(Collection).order_by(Collection.name)).scalars()
+    return [CollectionPublic(slug=c.slug, name=c.name, description=c.description) for c in rows]
+
+
+@router.get("/tiers", response_model=list[TierPublic])
+def list_tiers(session: SessionDep) -> list[TierPublic]:
+    tiers = session.execute(select(Tier).where(Tier.active.is_(True)).order_by(Tier.id)).scalars()
+    return [service.tier_public(session, tier) for tier in tiers]
+
+
+@router.get("/reports", response_model=ReportPage,
+            responses=error_responses(BadRequest, NotFound, Unauthorized))
+def list_reports(
+    session: SessionDep,
+    viewer: ViewerDep,
+    response: Response,
+    collection: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ReportPage:
+    items, next_cursor = service.list_reports(
+        session, viewer, utcnow(), collection=collection, tag=tag, limit=limit, cursor=cursor
+    )
+    if viewer.is_staff:
+        cache_privately(response)
+    else:
+        cache_publicly(response)
+    return ReportPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/reports/{slug}", response_model=ReportDetail,
+            responses=error_responses(NotFound, Unauthorized))
+def read_report(
+    slug: Slug,
+    request: Request,
+    session: SessionDep,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+) -> Response:
+    now = utcnow()
+    view = service.read_report(session, slug, viewer, now)
+    detail = service.report_detail(session, view, settings, now)
+    body = detail.model_dump_json().encode()
+    response = Response(content=body, media_type="application/json")
+    # Only an anonymous preview is the same for everyone; the rest is private.
+    if isinstance(viewer, Anonymous) and view.decision.access is Access.PREVIEW:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        if etag in request.headers.get("if-none-match", ""):
+            response = Response(status_code=304)
+        cache_publicly(response, etag)
+    else:
+        cache_privately(response)
+    return response
+
+
+@router.get("/search", response_model=SearchResults,
+            responses=error_responses(NotFound, Unauthorized))
+def search_reports(
+    session: SessionDep,
+    viewer: ViewerDep,
+    response: Response,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    collection: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+) -> SearchResults:
+    hits = search.search_reports(session, viewer, utcnow(), q, collection=collection,
+                                 limit=limit)
+    cache_privately(response)
+    return SearchResults(items=hits)
+
+
+@feeds_router.get("/rss.xml", response_class=Response,
+                  responses={200: {"content": {"application/rss+xml": {}}}})
+def site_feed(session: SessionDep, settings: SettingsDep) -> Response:
+    body = feeds.public_feed(session, settings, utcnow())
+    response = Response(content=body, media_type=RSS_TYPE)
+    cache_publicly(response)
+    return response
+
+
+@feeds_router.get("/private/{token}.xml", response_class=Response,
+                  responses={200: {"content": {"application/rss+xml": {}}},
+                             **error_responses(NotFound)})
+def private_feed(
+    token: Annotated[str, Path(min_length=1, max_length=200)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    viewer = viewer_for_feed_token(session, token)
+    body = feeds.private_feed(session, viewer, settings, utcnow())
+    response = Response(content=body, media_type=RSS_TYPE)
+    cache_privately(response)
+    return response
+
+
+@feeds_router.get("/{collection}.xml", response_class=Response,
+                  responses={200: {"content": {"application/rss+xml": {}}},
+                             **error_responses(NotFound)})
+def collection_feed(
+    collection: Annotated[str, Path(min_length=1, max_length=200)],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    found = service.collection_by_slug(session, collection)
+    body = feeds.public_feed(session, settings, utcnow(), found)
+    response = Response(content=body, media_type=RSS_TYPE)
+    cache_publicly(response)
+    return response

@@ -1,0 +1,90 @@
+"""API shapes of collections, tiers and reports as readers see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class CollectionPublic(BaseModel):
+    slug: str
+    name: str
+    description: str
+
+
+class PricePublic(BaseModel):
+    interval: str
+    amount: int
+    currency: str
+
+
+class TierPublic(BaseModel):
+    slug: str
+    name: str
+    description: str
+    all_collections: bool
+    collections: list[str]
+    prices: list[PricePublic]
+
+
+class FootnoteOut(BaseModel):
+    n: int
+    html: str
+
+
+class Paywall(BaseModel):
+    reason: str
+    message: str
+    tiers: list[TierPublic]
+    login_url: str
+    register_url: str
+    request_url: str
+
+
+class Meter(BaseModel):
+    used: int
+    limit: int
+    resets_at: datetime | None
+
+
+class ReportListItem(BaseModel):
+    slug: str
+    title: str
+    summary: str
+    collection: str
+    published_at: datetime | None
+    access_level: str
+    complimentary: bool
+    tags: list[str]
+
+
+class ReportPage(BaseModel):
+    items: list[ReportListItem]
+    next_cursor: str | None
+
+
+class ReportDetail(BaseModel):
+    slug: str
+    title: str
+    summary: str
+    collection: CollectionPublic
+    published_at: datetime | None
+    updated_at: datetime
+    authors: list[str]
+    tags: list[str]
+    access_level: str
+    complimentary: bool
+    access: str
+    body_html: str
+    footnotes: list[FootnoteOut]
+    paywall: Paywall | None
+
+
+class SearchHit(ReportListItem):
+    snippet: str
+    access: str
+
+
+class SearchResults(BaseModel):
+    items: list[SearchHit]

@@ -1,0 +1,117 @@
+"""Full-text search: SQLite FTS5 or PostgreSQL tsvector; snippets only from allowed text."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, text
+from sqlmodel import Session
+
+from app.access import Viewer, decide_access
+from app.access.loading import load_entitlements
+from app.models import Report
+from app.reports.schemas import SearchHit
+from app.reports.service import collection_by_slug, list_item
+
+MAX_QUERY_TERMS = 16
+# Private-use characters mark hits inside the database's snippet; the text is escaped after.
+HIT_START, HIT_END = "\ue000", "\ue001"
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+_SQLITE_SEARCH = text(f"""
+    SELECT r.id AS id,
+           snippet(reports_fts, 3, '{HIT_START}', '{HIT_END}', '…', 24) AS preview_snippet,
+           snippet(reports_fts, 2, '{HIT_START}', '{HIT_END}', '…', 24) AS full_snippet
+    FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
+    WHERE reports_fts MATCH :match
+      AND (:staff OR (r.status IN ('published', 'scheduled') AND r.published_at <= :now))
+      AND (:collection_id IS NULL OR r.collection_id = :collection_id)
+    ORDER BY bm25(reports_fts, 10.0, 4.0, 1.0, 0.0), r.id DESC
+    LIMIT :limit
+""")
+
+_PG_DOCUMENT = (
+    "(setweight(to_tsvector('english', coalesce(r.title, '')), 'A') || "
+    "setweight(to_tsvector('english', coalesce(r.summary, '')), 'B') || "
+    "setweight(to_tsvector('english', coalesce(r.full_text, '')), 'C'))"
+)
+_PG_HEADLINE = (
+    f"'StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=12, "
+    "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"'"
+)
+_PG_SEARCH = text(f"""
+    WITH hits AS (
+        SELECT r.id, r.full_text, r.preview_text,
+               ts_rank({_PG_DOCUMENT}, q.query) AS rank, q.query
+        FROM reports r, websearch_to_tsquery('english', :query) q
+        WHERE {_PG_DOCUMENT} @@ q.query
+          AND (:staff OR (r.status IN ('published', 'scheduled') AND r.published_at <= :now))
+          AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
+        ORDER BY rank DESC, r.id DESC
+        LIMIT :limit
+    )
+    SELECT id,
+           ts_headline('english', preview_text, query, {_PG_HEADLINE}) AS preview_snippet,
+           ts_headline('english', full_text, query, {_PG_HEADLINE}) AS full_snippet
+    FROM hits ORDER BY rank DESC, id DESC
+""").bindparams(bindparam("staff"), bindparam("collection_id"))
+
+
+def fts5_match(query: str) -> str | None:
+    """Reader input as FTS5 syntax: every word a quoted term, all required."""
+    words = _WORD.findall(query)[:MAX_QUERY_TERMS]
+    return " ".join(f'"{w}"' for w in words) if words else None
+
+
+def highlight(snippet: str) -> str:
+    """The database's snippet as safe HTML with <mark> around the hits."""
+    escaped = html.escape(snippet, quote=False)
+    return escaped.replace(HIT_START, "<mark>").replace(HIT_END, "</mark>")
+
+
+def search_reports(
+    session: Session,
+    viewer: Viewer,
+    now: datetime,
+    query: str,
+    *,
+    collection: str | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Ranked hits over the full text; each snippet from the preview unless access is full."""
+    collection_id = collection_by_slug(session, collection).id if collection else None
+    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id,
+              "limit": limit}
+    if session.get_bind().dialect.name == "sqlite":
+        match = fts5_match(query)
+        if match is None:
+            return []
+        params["now"] = now.replace(tzinfo=None)  # stored naive UTC on SQLite
+        rows = session.execute(_SQLITE_SEARCH, {**params, "match": match}).all()
+    else:
+        rows = session.execute(_PG_SEARCH, {**params, "query": query}).all()
+    if not rows:
+        return []
+    reports = {
+        r.id: r
+        for r in session.execute(
+            select(Report).where(Report.id.in_([row.id for row in rows]))
+        ).scalars()
+    }
+    entitlements = load_entitlements(session, viewer, now)
+    hits = []
+    for row in rows:
+        report = reports[row.id]
+        decision = decide_access(report, viewer, entitlements, now)
+        snippet = row.full_snippet if decision.full else row.preview_snippet
+        hits.append(
+            SearchHit(
+                **list_item(report, now).model_dump(),
+                snippet=highlight(snippet or ""),
+                access=decision.access.value,
+            )
+        )
+    return hits
+

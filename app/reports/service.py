@@ -1,0 +1,229 @@
+"""Reading reports: visibility, the access decision applied, keyset-paginated lists."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from app.access import Decision, Reason, Viewer, decide_access, is_complimentary, is_visible
+from app.access.loading import load_entitlements
+from app.config import Settings
+from app.errors import BadRequest, NotFound
+from app.models import Collection, Report, ReportTag, Tier, TierCollection
+from app.reports.schemas import (
+    CollectionPublic,
+    FootnoteOut,
+    Paywall,
+    PricePublic,
+    ReportDetail,
+    ReportListItem,
+    TierPublic,
+)
+
+MAX_PAGE = 100
+LIVE_STATUSES = ("published", "scheduled")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """A report as one viewer may see it: the decision and exactly the text it allows."""
+
+    report: Report
+    decision: Decision
+    body_html: str
+    footnotes: list[dict]
+
+
+def view_of(report: Report, decision: Decision) -> ReportView:
+    """The one place that picks full or preview text, always from a decision."""
+    if decision.full:
+        return ReportView(report, decision, report.full_html, report.full_footnotes)
+    return ReportView(report, decision, report.preview_html, report.preview_footnotes)
+
+
+def find_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> Report:
+    report = session.execute(select(Report).where(Report.slug == slug)).scalar_one_or_none()
+    if report is None or not is_visible(report, viewer, now):
+        raise NotFound("Report not found")
+    return report
+
+
+def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> ReportView:
+    report = find_report(session, slug, viewer, now)
+    entitlements = load_entitlements(session, viewer, now)
+    return view_of(report, decide_access(report, viewer, entitlements, now))
+
+
+def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
+    covering = select(TierCollection.tier_id).where(TierCollection.collection_id == collection_id)
+    tiers = session.execute(
+        select(Tier)
+        .where(Tier.active.is_(True), or_(Tier.all_collections.is_(True), Tier.id.in_(covering)))
+        .order_by(Tier.id)
+    ).scalars().all()
+    return [tier_public(session, tier) for tier in tiers]
+
+
+def tier_public(session: Session, tier: Tier) -> TierPublic:
+    slugs = session.execute(
+        select(Collection.slug)
+        .join(TierCollection, TierCollection.collection_id == Collection.id)
+        .where(TierCollection.tier_id == tier.id)
+        .order_by(Collection.slug)
+    ).scalars().all()
+    return TierPublic(
+        slug=tier.slug,
+        name=tier.name,
+        description=tier.description,
+        all_collections=tier.all_collections,
+        collections=list(slugs),
+        prices=[PricePublic(interval=p.interval, amount=p.amount, currency=p.currency)
+                for p in tier.prices],
+    )
+
+
+PAYWALL_MESSAGES = {
+    (Reason.LOGIN_REQUIRED, "registered"): (
+        "The full text of this report is available to registered readers. "
+        "Please log in or register to read it."
+    ),
+    (Reason.LOGIN_REQUIRED, "subscribers"): (
+        "The full text of this report is available to subscribers. "
+        "Please log in or register to request subscription information."
+    ),
+    (Reason.SUBSCRIPTION_REQUIRED, "subscribers"): (
+        "The full text of this report is available to subscribers. "
+        "Subscribe, or request subscription information for your institution."
+    ),
+    (Reason.METER_EXHAUSTED, "subscribers"): (
+        "You have read all your free reports for this period. Subscribe to keep reading."
+    ),
+}
+
+
+def paywall_for(session: Session, view: ReportView, settings: Settings) -> Paywall | None:
+    if view.decision.full:
+        return None
+    report = view.report
+    message = PAYWALL_MESSAGES.get(
+        (view.decision.reason, report.access_level),
+        "The full text of this report is available to subscribers.",
+    )
+    base = settings.base_url
+    return Paywall(
+        reason=view.decision.reason.value,
+        message=message,
+        tiers=tiers_granting(session, report.collection_id),
+        login_url=f"{base}/login?next=/reports/{report.slug}",
+        register_url=f"{base}/register?next=/reports/{report.slug}",
+        request_url=f"{base}/account#request-subscription",
+    )
+
+
+def report_detail(
+    session: Session, view: ReportView, settings: Settings, now: datetime
+) -> ReportDetail:
+    report = view.report
+    return ReportDetail(
+        slug=report.slug,
+        title=report.title,
+        summary=report.summary,
+        collection=CollectionPublic(
+            slug=report.collection.slug,
+            name=report.collection.name,
+            description=report.collection.description,
+        ),
+        published_at=report.published_at,
+        updated_at=report.updated_at,
+        authors=report.authors,
+        tags=report.tags,
+        access_level=report.access_level,
+        complimentary=is_complimentary(report, now),
+        access=view.decision.access.value,
+        body_html=view.body_html,
+        footnotes=[FootnoteOut(n=f["n"], html=f["html"]) for f in view.footnotes],
+        paywall=paywall_for(session, view, settings),
+    )
+
+
+def list_item(report: Report, now: datetime) -> ReportListItem:
+    return ReportListItem(
+        slug=report.slug,
+        title=report.title,
+        summary=report.summary,
+        collection=report.collection.slug,
+        published_at=report.published_at,
+        access_level=report.access_level,
+        complimentary=is_complimentary(report, now),
+        tags=report.tags,
+    )
+
+
+# Cursors are opaque to clients: base64url of [sort instant, id] of the last item served.
+def encode_cursor(at: datetime, report_id: int) -> str:
+    raw = json.dumps([at.isoformat(), report_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at_text, report_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        at = datetime.fromisoformat(at_text)
+        if not isinstance(report_id, int) or at.tzinfo is None:
+            raise ValueError
+        return at, report_id
+    except (ValueError, TypeError, binascii.Error, UnicodeError, json.JSONDecodeError) as exc:
+        raise BadRequest("Invalid cursor") from exc
+
+
+def collection_by_slug(session: Session, slug: str) -> Collection:
+    found = session.execute(select(Collection).where(Collection.slug == slug)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"Unknown collection: {slug}")
+    return found
+
+
+def list_reports(
+    session: Session,
+    viewer: Viewer,
+    now: datetime,
+    *,
+    collection: str | None = None,
+    tag: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> tuple[list[ReportListItem], str | None]:
+    """Newest first, keyset-paginated on (sort instant, id). Staff also see unpublished work."""
+    if viewer.is_staff:
+        sort_at = func.coalesce(Report.published_at, Report.created_at)
+        query = select(Report)
+    else:
+        sort_at = Report.published_at
+        query = select(Report).where(
+            Report.status.in_(LIVE_STATUSES), Report.published_at <= now
+        )
+    if collection is not None:
+        query = query.where(Report.collection_id == collection_by_slug(session, collection).id)
+    if tag is not None:
+        query = query.where(
+            Report.id.in_(select(ReportTag.report_id).where(ReportTag.tag == tag.lower()))
+        )
+    if cursor is not None:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(sort_at < at, and_(sort_at == at, Report.id < last_id)))
+    rows = session.execute(
+        query.order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1)
+    ).scalars().all()
+    page = list(rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(last.published_at or last.created_at, last.id)  # type: ignore[arg-type]
+    return [list_item(r, now) for r in page], next_cursor

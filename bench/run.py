@@ -1,0 +1,112 @@
+"""`make bench`: Folio's reads against a bare Starlette endpoint, measured in one run.
+
+(a) bare Starlette returning the bytes of (b); (b) the anonymous preview read;
+(c) the entitled full read of the same report. Prints (b)/(a) and (c)/(a) (R-P1).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench.load import LoadResult, run_load
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextmanager
+def server(args: list[str], env: dict[str, str], health_url: str):  # type: ignore[no-untyped-def]
+    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(health_url)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def prepare(env: dict[str, str]) -> tuple[str, str]:
+    """Migrated, seeded database; returns (a subscribers report's slug, a subscriber's email)."""
+    for command in (["migrate"], ["seed-demo"]):
+        subprocess.run([str(BIN / "folio"), *command], env=env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    return "drone-procurement-sahel-2026", "subscriber@example.com"
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="folio-bench-"))
+    env = os.environ | {
+        "FOLIO_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
+        "FOLIO_ENV": "dev",
+        "BENCH_BODIES": str(workdir),
+    }
+    slug, subscriber = prepare(env)
+    folio_port, bare_port = free_port(), free_port()
+    folio = f"http://127.0.0.1:{folio_port}"
+    bare = f"http://127.0.0.1:{bare_port}"
+    with server([str(BIN / "folio"), "serve", "--port", str(folio_port)], env, f"{folio}/healthz"):
+        token = httpx.post(f"{folio}/api/v1/auth/login",
+                           data={"username": subscriber, "password": "subscriber-demo-pass"}
+                           ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        preview = httpx.get(f"{folio}/api/v1/reports/{slug}")
+        full = httpx.get(f"{folio}/api/v1/reports/{slug}", headers=auth)
+        assert preview.json()["access"] == "preview" and full.json()["access"] == "full"
+        (workdir / "preview.json").write_bytes(preview.content)
+        (workdir / "full.json").write_bytes(full.content)
+        with server([str(BIN / "uvicorn"), "bench.bare:app", "--port", str(bare_port),
+                     "--log-level", "warning"], env, f"{bare}/preview"):
+            results = [
+                run_load("(a) bare Starlette, same bytes as (b)", f"{bare}/preview", {},
+                         SECONDS, CONNECTIONS),
+                run_load("(b) anonymous preview read", f"{folio}/api/v1/reports/{slug}", {},
+                         SECONDS, CONNECTIONS),
+                run_load("(c) entitled full read", f"{folio}/api/v1/reports/{slug}", auth,
+                         SECONDS, CONNECTIONS),
+            ]
+    report(results)
+
+
+def report(results: list[LoadResult]) -> None:
+    print(f"\nreads, {CONNECTIONS} connections, {SECONDS} s each, tool: {results[0].tool}")
+    print(f"{'target':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for r in results:
+        print(f"{r.name:42} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+              f"{r.errors:7d}")
+    bare = results[0].requests_per_second
+    print(f"\n(b)/(a) preview ratio: {results[1].requests_per_second / bare:.2f}  (target >= 0.5)")
+    print(f"(c)/(a) full ratio:    {results[2].requests_per_second / bare:.2f}  (target >= 0.4)")
+
+
+if __name__ == "__main__":
+    main()

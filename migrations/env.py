@@ -1,0 +1,49 @@
+"""Alembic environment: the URL from Folio's settings, batch mode on SQLite."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+import app.models  # noqa: F401  (registers every table on the metadata)
+from app.db import build_engine
+from app.config import get_settings
+from app.models import metadata
+
+# Search structures live outside the models (FTS5 table, a tsvector index): not compared.
+UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search")
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (name and name.startswith(UNMODELLED_PREFIXES))
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
+    )
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = build_engine(context.config.get_main_option("sqlalchemy.url") or
+                          get_settings().database_url)
+    with engine.connect() as connection:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Folio migrations run online only: `folio migrate`.")
+run_migrations_online()

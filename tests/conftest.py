@@ -1,0 +1,66 @@
+"""Test fixtures: a real database built by `alembic upgrade head`, the app over HTTP.
+
+SQLite by default (a temp file). With FOLIO_TEST_DATABASE_URL=postgresql://… a fresh
+database is created on that server for the session and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+_TMP = Path(tempfile.mkdtemp(prefix="folio-tests-"))
+_SERVER_URL = os.environ.get("FOLIO_TEST_DATABASE_URL")
+
+
+def _fresh_postgres(server_url: str) -> str:
+    url = make_url(server_url).set(drivername="postgresql+psycopg")
+    name = f"folio_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+if _SERVER_URL:
+    os.environ["FOLIO_DATABASE_URL"] = _fresh_postgres(_SERVER_URL)
+else:
+    os.environ["FOLIO_DATABASE_URL"] = f"sqlite:///{_TMP / 'folio.db'}"
+os.environ["FOLIO_ENV"] = "test"
+os.environ["FOLIO_BASE_URL"] = "http://folio.test"
+os.environ.setdefault("FOLIO_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
+for name in ("FOLIO_SMTP_HOST", "FOLIO_REDIS_URL", "FOLIO_STRIPE_SECRET_KEY",
+             "FOLIO_STRIPE_WEBHOOK_SECRET", "FOLIO_STRIPE_API_BASE", "FOLIO_TRUSTED_PROXIES"):
+    os.environ.pop(name, None)
+
+from tests.support.app import *  # noqa: E402,F403  (fixtures)
+
+
+def _drop_postgres(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_database() -> Iterator[str]:
+    from alembic import command
+
+    from app.cli import _alembic_config
+    from app.db import get_engine
+
+    command.upgrade(_alembic_config(), "head")
+    yield os.environ["FOLIO_DATABASE_URL"]
+    get_engine().dispose()
+    if _SERVER_URL:
+        _drop_postgres(os.environ["FOLIO_DATABASE_URL"])

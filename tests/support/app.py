@@ -1,0 +1,142 @@
+"""Fixtures that drive the app over HTTP, and a clean database for each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.config import get_settings
+from app.db import get_engine, session_scope
+from app.main import create_app
+from app.models import User, metadata, utcnow
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def clean_database() -> Iterator[None]:
+    """Every test starts from empty tables (the schema stays as migrated)."""
+    get_settings.cache_clear()
+    engine = get_engine()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
+    yield
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app(), base_url="http://folio.test") as test_client:
+        yield test_client
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    password: str
+    headers: dict[str, str]
+
+
+def create_user(
+    email: str,
+    *,
+    role: str = "reader",
+    verified: bool = True,
+    password: str = DEFAULT_PASSWORD,
+    disabled: bool = False,
+) -> int:
+    from app.accounts.passwords import hash_password
+
+    with session_scope() as session:
+        user = User(email=email.lower(), name=email.split("@")[0], role=role,
+                    password_hash=hash_password(password),
+                    email_verified_at=utcnow() if verified else None, disabled=disabled)
+        session.add(user)
+        session.flush()
+        return user.id  # type: ignore[return-value]
+
+
+def login(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def make_account(client: TestClient) -> Callable[..., Account]:
+    def make(email: str, role: str = "reader", **kwargs: Any) -> Account:
+        user_id = create_user(email, role=role, **kwargs)
+        return Account(user_id, email, DEFAULT_PASSWORD, login(client, email))
+
+    return make
+
+
+@pytest.fixture
+def admin(make_account: Callable[..., Account]) -> Account:
+    return make_account("admin@folio.test", role="admin")
+
+
+@pytest.fixture
+def editor(make_account: Callable[..., Account]) -> Account:
+    return make_account("editor@folio.test", role="editor")
+
+
+@pytest.fixture
+def reader(make_account: Callable[..., Account]) -> Account:
+    return make_account("reader@example.org")
+
+
+@dataclass
+class Catalog:
+    collection: str
+    other_collection: str
+    tier: str
+    all_access_tier: str
+
+
+@pytest.fixture
+def catalog(client: TestClient, admin: Account) -> Catalog:
+    """Two collections; a tier granting the first, and an all-access tier."""
+    for slug, name in (("threat-monitor", "Threat Monitor"), ("cyber-lab", "Cyber Lab")):
+        response = client.post("/api/v1/admin/collections", headers=admin.headers,
+                               json={"slug": slug, "name": name,
+                                     "description": f"{name} covers its field."})
+        assert response.status_code == 201, response.text
+    tiers = (
+        {"slug": "threat-pro", "name": "Threat Pro", "collections": ["threat-monitor"],
+         "prices": [{"interval": "month", "amount": 2900, "currency": "usd",
+                     "stripe_price_id": "price_threat_month"},
+                    {"interval": "year", "amount": 29000, "currency": "usd",
+                     "stripe_price_id": "price_threat_year"}]},
+        {"slug": "all-access", "name": "All Access", "all_collections": True,
+         "prices": [{"interval": "month", "amount": 4900, "currency": "eur"}]},
+    )
+    for tier in tiers:
+        response = client.post("/api/v1/admin/tiers", headers=admin.headers, json=tier)
+        assert response.status_code == 201, response.text
+    return Catalog("threat-monitor", "cyber-lab", "threat-pro", "all-access")
+
+
+@pytest.fixture
+def publish(client: TestClient, admin: Account, catalog: Catalog) -> Callable[..., dict]:
+    """Publishes a report through the admin API and returns the admin response body."""
+
+    def make(**fields: Any) -> dict:
+        body = {"title": "A report", "summary": "Summary.", "body": "Text.",
+                "collection": catalog.collection, "access_level": "subscribers",
+                "status": "published"} | fields
+        response = client.post("/api/v1/admin/reports", headers=admin.headers, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
