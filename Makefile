@@ -21,10 +21,10 @@ run: install
 	$(BIN)/folio serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 test-postgres: install
-	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest
+	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check app tests bench migrations

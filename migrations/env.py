@@ -8,14 +8,7 @@ from sqlalchemy import Connection
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.db import build_engine
 from app.config import get_settings
-from app.models import metadata
-
-# Search structures live outside the models (FTS5 table, a tsvector index): not compared.
-UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search")
-
-
-def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    return not (name and name.startswith(UNMODELLED_PREFIXES))
+from app.models import include_name, metadata
 
 
 def _configure(connection: Connection) -> None:

@@ -45,7 +45,7 @@ _PG_SEARCH = text(f"""
     WITH hits AS (
         SELECT r.id, r.full_text, r.preview_text,
                ts_rank({_PG_DOCUMENT}, q.query) AS rank, q.query
-        FROM reports r, websearch_to_tsquery('english', :query) q
+        FROM reports r, websearch_to_tsquery('english', :query) AS q(query)
         WHERE {_PG_DOCUMENT} @@ q.query
           AND (:staff OR (r.status IN ('published', 'scheduled') AND r.published_at <= :now))
           AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)

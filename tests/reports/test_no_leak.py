@@ -1,0 +1,108 @@
+"""R-A2: no response to a viewer without full access carries text from after the cut."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+SECRET_WORD = "zanzibarite"  # appears only after the cut
+SECRET_NOTE = "Quixotrel Archive"  # text of the note cited only after the cut
+OPEN_NOTE = "Open Bulletin"
+BODY = f"""TUNIS, March 3, 2026 — A lead that cites a public source.[^open]
+
+A second paragraph before the cut.
+
+<!-- paywall -->
+
+## After the cut
+
+The word {SECRET_WORD} is for subscribers, as is this claim.[^closed]
+
+[^open]: {OPEN_NOTE}, No. 4, 2026.
+[^closed]: {SECRET_NOTE}, file 12, 2026.
+"""
+
+
+@pytest.fixture
+def secret_report(publish, catalog) -> dict:
+    return publish(title="Cut test", slug="cut-test", body=BODY, tags=["cut"])
+
+
+def _fill_path(path: str, report: dict) -> str:
+    values = {"slug": report["slug"], "collection": report["collection"], "token": "x" * 20,
+              "ref": "threat-pro", "user_id": "1", "comp_id": "1", "id": "1"}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
+
+
+def _get_routes(client) -> list[str]:
+    spec = client.get("/openapi.json").json()
+    return [path for path, ops in spec["paths"].items() if "get" in ops]
+
+
+def _assert_clean(text: str, where: str) -> None:
+    assert SECRET_WORD not in text.lower(), f"{where} leaks the word after the cut"
+    assert SECRET_NOTE not in text, f"{where} leaks the note cited after the cut"
+
+
+def test_preview_read_carries_only_the_note_cited_before_the_cut(client, secret_report):
+    body = client.get("/api/v1/reports/cut-test").json()
+    assert body["access"] == "preview"
+    assert [n["n"] for n in body["footnotes"]] == [1]
+    assert OPEN_NOTE in body["footnotes"][0]["html"]
+    _assert_clean(str(body), "anonymous read")
+
+
+def test_entitled_read_carries_the_word_and_both_notes(client, secret_report, admin, reader,
+                                                      catalog):
+    granted = client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
+                          json={"tier": catalog.tier})
+    assert granted.status_code == 201
+    body = client.get("/api/v1/reports/cut-test", headers=reader.headers).json()
+    assert body["access"] == "full"
+    assert SECRET_WORD in body["body_html"]
+    assert [n["n"] for n in body["footnotes"]] == [1, 2]
+    assert SECRET_NOTE in body["footnotes"][1]["html"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader"])
+def test_every_get_route_hides_text_after_the_cut(client, secret_report, reader, who):
+    headers = reader.headers if who == "reader" else {}
+    routes = _get_routes(client)
+    assert len(routes) >= 8  # the walk must cover the API, not an empty document
+    for path in routes:
+        url = _fill_path(path, secret_report)
+        response = client.get(url, headers=headers, params={"q": SECRET_WORD})
+        assert response.status_code < 500, url
+        _assert_clean(response.text, f"GET {url} as {who}")
+
+
+def test_search_finds_the_word_after_the_cut_but_shows_only_the_preview(client, secret_report):
+    hits = client.get("/api/v1/search", params={"q": SECRET_WORD}).json()["items"]
+    assert [h["slug"] for h in hits] == ["cut-test"]
+    assert hits[0]["access"] == "preview"
+    _assert_clean(hits[0]["snippet"], "search snippet")
+
+
+def test_entitled_search_snippet_highlights_the_word(client, secret_report, admin, reader,
+                                                    catalog):
+    client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
+                json={"tier": catalog.tier})
+    hits = client.get("/api/v1/search", params={"q": SECRET_WORD},
+                      headers=reader.headers).json()["items"]
+    assert f"<mark>{SECRET_WORD}</mark>" in hits[0]["snippet"].lower()
+
+
+def test_feeds_carry_previews_only(client, secret_report, catalog):
+    for url in ("/feeds/rss.xml", f"/feeds/{catalog.collection}.xml"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Cut test" in response.text
+        assert OPEN_NOTE in response.text
+        _assert_clean(response.text, url)
+
+
+def test_paywall_and_errors_do_not_echo_text_after_the_cut(client, secret_report):
+    missing = client.get("/api/v1/reports/cut-test-missing")
+    assert missing.status_code == 404
+    _assert_clean(missing.text, "404")
