@@ -1,0 +1,85 @@
+"""The `folio` command: create-admin, import-reports, seed-demo, migrate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.db import session_scope
+from app.models import Report
+
+runner = CliRunner()
+
+GOOD = """---
+title: Port security in the Gulf of Guinea
+summary: Boarding incidents rose in the third quarter.
+collection: threat-monitor
+access_level: subscribers
+status: published
+published_at: 2026-10-02T09:00:00Z
+tags: [ports, piracy]
+authors: [A. Writer]
+---
+LAGOS, October 2, 2026 — Boardings rose.[^1]
+
+<!-- paywall -->
+
+Details for subscribers.
+
+[^1]: Maritime Bulletin, No. 9, 2026.
+"""
+
+
+def _report_count() -> int:
+    with session_scope(write=False) as session:
+        return session.execute(select(func.count()).select_from(Report)).scalar_one()
+
+
+def test_import_reports_names_a_bad_file_and_stores_nothing_of_it(tmp_path: Path, catalog,
+                                                                   client):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "broken.md").write_text(GOOD.replace("threat-monitor", "no-such-collection"),
+                                        encoding="utf-8")
+    (tmp_path / "no-front-matter.md").write_text("Just text.\n", encoding="utf-8")
+    result = runner.invoke(app, ["import-reports", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "created gulf-ports" in result.output
+    assert "broken.md" in result.output and "no-front-matter.md" in result.output
+    assert _report_count() == 1
+    body = client.get("/api/v1/reports/gulf-ports").json()
+    assert body["access"] == "preview" and body["tags"] == ["piracy", "ports"]
+    assert [n["n"] for n in body["footnotes"]] == [1]
+
+
+def test_import_again_updates_by_slug(tmp_path: Path, catalog, client):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    assert runner.invoke(app, ["import-reports", str(tmp_path)]).exit_code == 0
+    (tmp_path / "gulf-ports.md").write_text(GOOD.replace("Boardings rose", "Boardings fell"),
+                                            encoding="utf-8")
+    result = runner.invoke(app, ["import-reports", str(tmp_path)])
+    assert "updated gulf-ports" in result.output
+    assert _report_count() == 1
+    assert "Boardings fell" in client.get("/api/v1/reports/gulf-ports").json()["body_html"]
+
+
+def test_create_admin_then_log_in(client):
+    result = runner.invoke(app, ["create-admin", "Boss@Example.org", "--password",
+                                 "a long admin password"])
+    assert result.exit_code == 0, result.output
+    login = client.post("/api/v1/auth/login",
+                        data={"username": "boss@example.org", "password": "a long admin password"})
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    assert client.get("/api/v1/admin/tiers", headers=headers).status_code == 200
+
+
+def test_create_admin_refuses_a_short_password():
+    result = runner.invoke(app, ["create-admin", "a@example.org", "--password", "short"])
+    assert result.exit_code != 0
+
+
+def test_migrate_is_idempotent():
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
