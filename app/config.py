@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me-dev-secret-key-change-me"  # noqa: S105
 MIN_SECRET_KEY_LENGTH = 32  # RFC 7518 §3.2: an HS256 key needs at least 256 bits
@@ -32,20 +32,30 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "Folio <no-reply@folio.localhost>"
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
     outbox_poll_seconds: float = Field(1.0, gt=0)
+    # The app's lifespan runs the outbox sender: on/off; unset means on, except under tests.
+    outbox_sender: bool | None = None
+    outbox_max_attempts: int = Field(6, ge=1, le=50)
+    outbox_retry_seconds: float = Field(30.0, gt=0)  # first retry; doubles on each failure
+    emails_per_address_per_hour: int = Field(3, ge=1)  # per kind (verify, reset, magic, ...)
 
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None  # several secrets during a roll: comma-separated
     stripe_api_base: str | None = None
 
     redis_url: str | None = None
-    trusted_proxies: list[str] = Field(default_factory=list)
+    # Comma-separated CIDRs, e.g. "10.0.0.0/8,::1".
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     preview_paragraphs: int = Field(3, ge=1, le=50)
     metered_free_reads: int = Field(0, ge=0)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 50
-    throttle_window_seconds: int = 15 * 60
+    # Register, password-reset and magic-link requests (each sends an email) per client IP.
+    account_requests_per_ip: int = 20
+    throttle_window_seconds: int = Field(15 * 60, ge=1)
+    throttle_key_prefix: str = "folio"  # Redis key prefix of the throttle counters
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -88,6 +98,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_sender_enabled(self) -> bool:
+        return self.outbox_sender if self.outbox_sender is not None else self.env != "test"
 
     @property
     def jwt_algorithm(self) -> str:
