@@ -25,8 +25,13 @@ def record_audit(
     actor_user_id: int | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
-        actor=actor, actor_user_id=actor_user_id, action=action, target=target,
-        before=_jsonable(before), after=_jsonable(after), at=utcnow(),
+        actor=actor,
+        actor_user_id=actor_user_id,
+        action=action,
+        target=target,
+        before=_jsonable(before),
+        after=_jsonable(after),
+        at=utcnow(),
     )
     session.add(entry)
     session.flush()

@@ -14,8 +14,14 @@ class ErrorBody(BaseModel):
 class FolioError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, status_code: int | None = None,
-                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if status_code is not None:
@@ -70,7 +76,4 @@ class ServiceUnavailable(FolioError):
 
 def error_responses(*errors: type[FolioError]) -> dict[int | str, dict[str, Any]]:
     """The `responses=` entry of a route that may raise these errors."""
-    return {
-        err.status_code: {"description": err.__name__, "model": ErrorBody} for err in errors
-    }
-
+    return {err.status_code: {"description": err.__name__, "model": ErrorBody} for err in errors}

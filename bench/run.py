@@ -45,8 +45,9 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 @contextmanager
 def server(args: list[str], env: dict[str, str], health_url: str):  # type: ignore[no-untyped-def]
-    process = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until_up(health_url)
         yield
@@ -58,8 +59,9 @@ def server(args: list[str], env: dict[str, str], health_url: str):  # type: igno
 def prepare(env: dict[str, str]) -> tuple[str, str]:
     """Migrated, seeded database; returns (a subscribers report's slug, a subscriber's email)."""
     for command in (["migrate"], ["seed-demo"]):
-        subprocess.run([str(BIN / "folio"), *command], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "folio"), *command], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+        )
     return "drone-procurement-sahel-2026", "subscriber@example.com"
 
 
@@ -75,24 +77,50 @@ def main() -> None:
     folio = f"http://127.0.0.1:{folio_port}"
     bare = f"http://127.0.0.1:{bare_port}"
     with server([str(BIN / "folio"), "serve", "--port", str(folio_port)], env, f"{folio}/healthz"):
-        token = httpx.post(f"{folio}/api/v1/auth/login",
-                           data={"username": subscriber, "password": "subscriber-demo-pass"}
-                           ).json()["access_token"]
+        token = httpx.post(
+            f"{folio}/api/v1/auth/login",
+            data={"username": subscriber, "password": "subscriber-demo-pass"},
+        ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         preview = httpx.get(f"{folio}/api/v1/reports/{slug}")
         full = httpx.get(f"{folio}/api/v1/reports/{slug}", headers=auth)
         assert preview.json()["access"] == "preview" and full.json()["access"] == "full"
         (workdir / "preview.json").write_bytes(preview.content)
         (workdir / "full.json").write_bytes(full.content)
-        with server([str(BIN / "uvicorn"), "bench.bare:app", "--port", str(bare_port),
-                     "--log-level", "warning"], env, f"{bare}/preview"):
+        with server(
+            [
+                str(BIN / "uvicorn"),
+                "bench.bare:app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+            ],
+            env,
+            f"{bare}/preview",
+        ):
             results = [
-                run_load("(a) bare Starlette, same bytes as (b)", f"{bare}/preview", {},
-                         SECONDS, CONNECTIONS),
-                run_load("(b) anonymous preview read", f"{folio}/api/v1/reports/{slug}", {},
-                         SECONDS, CONNECTIONS),
-                run_load("(c) entitled full read", f"{folio}/api/v1/reports/{slug}", auth,
-                         SECONDS, CONNECTIONS),
+                run_load(
+                    "(a) bare Starlette, same bytes as (b)",
+                    f"{bare}/preview",
+                    {},
+                    SECONDS,
+                    CONNECTIONS,
+                ),
+                run_load(
+                    "(b) anonymous preview read",
+                    f"{folio}/api/v1/reports/{slug}",
+                    {},
+                    SECONDS,
+                    CONNECTIONS,
+                ),
+                run_load(
+                    "(c) entitled full read",
+                    f"{folio}/api/v1/reports/{slug}",
+                    auth,
+                    SECONDS,
+                    CONNECTIONS,
+                ),
             ]
     report(results)
 
@@ -101,8 +129,10 @@ def report(results: list[LoadResult]) -> None:
     print(f"\nreads, {CONNECTIONS} connections, {SECONDS} s each, tool: {results[0].tool}")
     print(f"{'target':42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for r in results:
-        print(f"{r.name:42} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
-              f"{r.errors:7d}")
+        print(
+            f"{r.name:42} {r.requests_per_second:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} "
+            f"{r.errors:7d}"
+        )
     bare = results[0].requests_per_second
     print(f"\n(b)/(a) preview ratio: {results[1].requests_per_second / bare:.2f}  (target >= 0.5)")
     print(f"(c)/(a) full ratio:    {results[2].requests_per_second / bare:.2f}  (target >= 0.4)")

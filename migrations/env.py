@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 import app.models  # noqa: F401  (registers every table on the metadata)
-from app.db import build_engine
 from app.config import get_settings
+from app.db import build_engine
 from app.models import include_name, metadata
 
 
@@ -28,8 +28,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = build_engine(context.config.get_main_option("sqlalchemy.url") or
-                          get_settings().database_url)
+    engine = build_engine(
+        context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    )
     with engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():

@@ -37,8 +37,14 @@ else:
 os.environ["FOLIO_ENV"] = "test"
 os.environ["FOLIO_BASE_URL"] = "http://folio.test"
 os.environ.setdefault("FOLIO_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
-for name in ("FOLIO_SMTP_HOST", "FOLIO_REDIS_URL", "FOLIO_STRIPE_SECRET_KEY",
-             "FOLIO_STRIPE_WEBHOOK_SECRET", "FOLIO_STRIPE_API_BASE", "FOLIO_TRUSTED_PROXIES"):
+for name in (
+    "FOLIO_SMTP_HOST",
+    "FOLIO_REDIS_URL",
+    "FOLIO_STRIPE_SECRET_KEY",
+    "FOLIO_STRIPE_WEBHOOK_SECRET",
+    "FOLIO_STRIPE_API_BASE",
+    "FOLIO_TRUSTED_PROXIES",
+):
     os.environ.pop(name, None)
 
 from tests.support.app import *  # noqa: E402,F403  (fixtures)

@@ -38,11 +38,11 @@ def _report_count() -> int:
         return session.execute(select(func.count()).select_from(Report)).scalar_one()
 
 
-def test_import_reports_names_a_bad_file_and_stores_nothing_of_it(tmp_path: Path, catalog,
-                                                                   client):
+def test_import_reports_names_a_bad_file_and_stores_nothing_of_it(tmp_path: Path, catalog, client):
     (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
-    (tmp_path / "broken.md").write_text(GOOD.replace("threat-monitor", "no-such-collection"),
-                                        encoding="utf-8")
+    (tmp_path / "broken.md").write_text(
+        GOOD.replace("threat-monitor", "no-such-collection"), encoding="utf-8"
+    )
     (tmp_path / "no-front-matter.md").write_text("Just text.\n", encoding="utf-8")
     result = runner.invoke(app, ["import-reports", str(tmp_path)])
     assert result.exit_code == 1
@@ -57,8 +57,9 @@ def test_import_reports_names_a_bad_file_and_stores_nothing_of_it(tmp_path: Path
 def test_import_again_updates_by_slug(tmp_path: Path, catalog, client):
     (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
     assert runner.invoke(app, ["import-reports", str(tmp_path)]).exit_code == 0
-    (tmp_path / "gulf-ports.md").write_text(GOOD.replace("Boardings rose", "Boardings fell"),
-                                            encoding="utf-8")
+    (tmp_path / "gulf-ports.md").write_text(
+        GOOD.replace("Boardings rose", "Boardings fell"), encoding="utf-8"
+    )
     result = runner.invoke(app, ["import-reports", str(tmp_path)])
     assert "updated gulf-ports" in result.output
     assert _report_count() == 1
@@ -66,11 +67,14 @@ def test_import_again_updates_by_slug(tmp_path: Path, catalog, client):
 
 
 def test_create_admin_then_log_in(client):
-    result = runner.invoke(app, ["create-admin", "Boss@Example.org", "--password",
-                                 "a long admin password"])
+    result = runner.invoke(
+        app, ["create-admin", "Boss@Example.org", "--password", "a long admin password"]
+    )
     assert result.exit_code == 0, result.output
-    login = client.post("/api/v1/auth/login",
-                        data={"username": "boss@example.org", "password": "a long admin password"})
+    login = client.post(
+        "/api/v1/auth/login",
+        data={"username": "boss@example.org", "password": "a long admin password"},
+    )
     assert login.status_code == 200
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     assert client.get("/api/v1/admin/tiers", headers=headers).status_code == 200

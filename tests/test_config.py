@@ -51,8 +51,9 @@ def test_readyz_is_503_when_the_database_is_unreachable(monkeypatch, tmp_path):
     from app import db
     from app.main import create_app
 
-    monkeypatch.setattr(db, "get_engine",
-                        lambda: build_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    monkeypatch.setattr(
+        db, "get_engine", lambda: build_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    )
     monkeypatch.setattr("app.ops.get_engine", db.get_engine)
     with TestClient(create_app()) as client:
         response = client.get("/readyz")

@@ -9,8 +9,9 @@ from schemathesis.checks import not_a_server_error
 from app.main import create_app
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
-FUZZ = settings(max_examples=12, deadline=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 @schema.parametrize()

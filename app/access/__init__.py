@@ -14,7 +14,19 @@ from app.access.entitlements import Entitlement, HeldSubscription, Licence, Tier
 from app.access.viewer import Anonymous, Member, Viewer
 
 __all__ = [
-    "Access", "Anonymous", "Decision", "Entitlement", "HeldSubscription", "Licence", "Member",
-    "Reason", "ReportFacts", "TierGrant", "Viewer", "decide_access", "is_complimentary",
-    "is_live", "is_visible",
+    "Access",
+    "Anonymous",
+    "Decision",
+    "Entitlement",
+    "HeldSubscription",
+    "Licence",
+    "Member",
+    "Reason",
+    "ReportFacts",
+    "TierGrant",
+    "Viewer",
+    "decide_access",
+    "is_complimentary",
+    "is_live",
+    "is_visible",
 ]

@@ -40,20 +40,28 @@ def tier_grants(session: Session, tier_ids: set[int]) -> dict[int, TierGrant]:
 def load_entitlements(session: Session, viewer: Viewer, now: datetime) -> list[Entitlement]:
     subscriptions = []
     if viewer.is_member:
-        subscriptions = session.execute(
-            select(Subscription).where(
-                Subscription.user_id == viewer.id,  # type: ignore[union-attr]
-                Subscription.tier_id.is_not(None),
-                Subscription.status.in_(("active", "trialing", "past_due")),
+        subscriptions = (
+            session.execute(
+                select(Subscription).where(
+                    Subscription.user_id == viewer.id,  # type: ignore[union-attr]
+                    Subscription.tier_id.is_not(None),
+                    Subscription.status.in_(("active", "trialing", "past_due")),
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     licences = []
     if viewer.client_ip is not None or (viewer.is_member and viewer.email_verified):
-        licences = session.execute(
-            select(Organization).where(
-                or_(Organization.expires_at.is_(None), Organization.expires_at > now)
+        licences = (
+            session.execute(
+                select(Organization).where(
+                    or_(Organization.expires_at.is_(None), Organization.expires_at > now)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     if not subscriptions and not licences:
         return []
     grants = tier_grants(

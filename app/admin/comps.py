@@ -12,13 +12,18 @@ from app.billing.catalog import tier_by_ref
 from app.deps import AdminDep, SessionDep, require_admin
 from app.errors import NotFound, Unprocessable, error_responses
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin: comps"],
-                   dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["admin: comps"], dependencies=[Depends(require_admin)]
+)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-@router.post("/users/{user_id}/comps", status_code=201, response_model=CompOut,
-             responses=error_responses(NotFound, Unprocessable))
+@router.post(
+    "/users/{user_id}/comps",
+    status_code=201,
+    response_model=CompOut,
+    responses=error_responses(NotFound, Unprocessable),
+)
 def grant_comp(user_id: Id, data: CompIn, session: SessionDep, admin: AdminDep) -> CompOut:
     comp = comps.grant_comp(session, user_id, data, admin)
     return comps.comp_out(comp, tier_by_ref(session, comp.tier_id))  # type: ignore[arg-type]

@@ -23,8 +23,9 @@ from app.reports import editing
 from app.reports.schemas import FootnoteOut
 from app.reports.service import decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin: content"],
-                   dependencies=[Depends(require_editor)])
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["admin: content"], dependencies=[Depends(require_editor)]
+)
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
 WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
 
@@ -36,19 +37,29 @@ def collection_out(c: Collection) -> CollectionOut:
 def report_admin_out(r: Report) -> ReportAdminOut:
     return ReportAdminOut(
         id=r.id,  # type: ignore[arg-type]
-        slug=r.slug, title=r.title, summary=r.summary, body=r.body,
-        collection=r.collection.slug, access_level=r.access_level,
-        complimentary=r.complimentary, status=r.status, published_at=r.published_at,
-        free_after=r.free_after, tags=r.tags, authors=r.authors, full_html=r.full_html,
+        slug=r.slug,
+        title=r.title,
+        summary=r.summary,
+        body=r.body,
+        collection=r.collection.slug,
+        access_level=r.access_level,
+        complimentary=r.complimentary,
+        status=r.status,
+        published_at=r.published_at,
+        free_after=r.free_after,
+        tags=r.tags,
+        authors=r.authors,
+        full_html=r.full_html,
         preview_html=r.preview_html,
         footnotes=[FootnoteOut(**f) for f in r.full_footnotes],
         preview_footnotes=[FootnoteOut(**f) for f in r.preview_footnotes],
-        warnings=r.render_warnings, created_at=r.created_at, updated_at=r.updated_at,
+        warnings=r.render_warnings,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 
-@router.post("/collections", status_code=201, response_model=CollectionOut,
-             responses=WRITE_ERRORS)
+@router.post("/collections", status_code=201, response_model=CollectionOut, responses=WRITE_ERRORS)
 def create_collection(data: CollectionIn, session: SessionDep, editor: EditorDep) -> CollectionOut:
     return collection_out(editing.create_collection(session, data, editor))
 
@@ -73,11 +84,14 @@ def list_reports(
         query = query.where(Report.status == status)
     if cursor:
         at, last_id = decode_cursor(cursor)
-        query = query.where(or_(Report.created_at < at,
-                                and_(Report.created_at == at, Report.id < last_id)))
-    rows = session.execute(
-        query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1)
-    ).scalars().all()
+        query = query.where(
+            or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id))
+        )
+    rows = (
+        session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1))
+        .scalars()
+        .all()
+    )
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None  # type: ignore[arg-type]
     return ReportAdminPage(items=[report_admin_out(r) for r in page], next_cursor=next_cursor)
@@ -91,15 +105,17 @@ def create_report(
     return report_admin_out(report)
 
 
-@router.get("/reports/{slug}", response_model=ReportAdminOut,
-            responses=error_responses(NotFound))
+@router.get("/reports/{slug}", response_model=ReportAdminOut, responses=error_responses(NotFound))
 def read_report(slug: Slug, session: SessionDep) -> ReportAdminOut:
     return report_admin_out(editing.report_by_slug(session, slug))
 
 
 @router.patch("/reports/{slug}", response_model=ReportAdminOut, responses=WRITE_ERRORS)
 def update_report(
-    slug: Slug, data: ReportUpdate, session: SessionDep, editor: EditorDep,
+    slug: Slug,
+    data: ReportUpdate,
+    session: SessionDep,
+    editor: EditorDep,
     settings: SettingsDep,
 ) -> ReportAdminOut:
     report = editing.update_report(session, slug, data, editor, settings.preview_paragraphs)

@@ -13,8 +13,9 @@ from app.deps import AdminDep, SessionDep, require_admin
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Tier
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin: tiers"],
-                   dependencies=[Depends(require_admin)])
+router = APIRouter(
+    prefix="/api/v1/admin", tags=["admin: tiers"], dependencies=[Depends(require_admin)]
+)
 WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
 
 
@@ -32,6 +33,8 @@ def create_tier(data: TierIn, session: SessionDep, admin: AdminDep) -> TierOut:
 @router.patch("/tiers/{ref}", response_model=TierOut, responses=WRITE_ERRORS)
 def update_tier(
     ref: Annotated[str, Path(min_length=1, max_length=120)],
-    data: TierUpdate, session: SessionDep, admin: AdminDep,
+    data: TierUpdate,
+    session: SessionDep,
+    admin: AdminDep,
 ) -> TierOut:
     return catalog.tier_out(session, catalog.update_tier(session, ref, data, admin))

@@ -53,8 +53,15 @@ def tier_out(session: Session, tier: Tier) -> TierOut:
         description=tier.description,
         collections=tier_collection_slugs(session, tier),
         all_collections=tier.all_collections,
-        prices=[PriceOut(interval=p.interval, amount=p.amount, currency=p.currency,
-                         stripe_price_id=p.stripe_price_id) for p in tier.prices],
+        prices=[
+            PriceOut(
+                interval=p.interval,
+                amount=p.amount,
+                currency=p.currency,
+                stripe_price_id=p.stripe_price_id,
+            )
+            for p in tier.prices
+        ],
         active=tier.active,
     )
 
@@ -95,15 +102,25 @@ def create_tier(session: Session, data: TierIn, actor: Member | None) -> Tier:
     if session.execute(select(Tier.id).where(Tier.slug == data.slug)).first():
         raise Conflict(f"A tier with slug {data.slug!r} exists")
     _check_prices(session, data.prices, None)
-    tier = Tier(slug=data.slug, name=data.name, description=data.description,
-                all_collections=data.all_collections, active=data.active)
+    tier = Tier(
+        slug=data.slug,
+        name=data.name,
+        description=data.description,
+        all_collections=data.all_collections,
+        active=data.active,
+    )
     session.add(tier)
     session.flush()
     _set_collections(session, tier, data.collections)
     _set_prices(session, tier, data.prices)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="tier.create",
-                 target=f"tier:{tier.slug}", after=data.model_dump(mode="json"))
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="tier.create",
+        target=f"tier:{tier.slug}",
+        after=data.model_dump(mode="json"),
+    )
     return tier
 
 
@@ -111,9 +128,11 @@ def update_tier(session: Session, ref: str, data: TierUpdate, actor: Member | No
     tier = tier_by_ref(session, ref)
     before = tier_out(session, tier).model_dump(mode="json")
     changes = data.model_dump(exclude_unset=True)
-    if changes.get("slug") and changes["slug"] != tier.slug and session.execute(
-        select(Tier.id).where(Tier.slug == changes["slug"])
-    ).first():
+    if (
+        changes.get("slug")
+        and changes["slug"] != tier.slug
+        and session.execute(select(Tier.id).where(Tier.slug == changes["slug"])).first()
+    ):
         raise Conflict(f"A tier with slug {changes['slug']!r} exists")
     if data.prices is not None:
         _check_prices(session, data.prices, tier.id)
@@ -125,7 +144,12 @@ def update_tier(session: Session, ref: str, data: TierUpdate, actor: Member | No
             setattr(tier, key, changes[key])
     session.add(tier)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="tier.update",
-                 target=f"tier:{tier.slug}", before=before,
-                 after=tier_out(session, tier).model_dump(mode="json"))
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="tier.update",
+        target=f"tier:{tier.slug}",
+        before=before,
+        after=tier_out(session, tier).model_dump(mode="json"),
+    )
     return tier

@@ -38,17 +38,32 @@ def grant_comp(
         raise Unprocessable("expires_at must be in the future")
     tier = tier_by_ref(session, data.tier)
     comp = Subscription(
-        user_id=user.id, tier_id=tier.id, source="comp", status="active",
-        current_period_end=data.expires_at, note=data.note,
-        granted_by_id=actor.id if actor else None, created_at=now, updated_at=now,
+        user_id=user.id,
+        tier_id=tier.id,
+        source="comp",
+        status="active",
+        current_period_end=data.expires_at,
+        note=data.note,
+        granted_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
     )
     session.add(comp)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="access.grant",
-                 target=f"user:{user.id}",
-                 after={"source": "comp", "subscription": comp.id, "tier": tier.slug,
-                        "expires_at": data.expires_at, "note": data.note},
-                 actor_user_id=actor.id if actor else None)
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="access.grant",
+        target=f"user:{user.id}",
+        after={
+            "source": "comp",
+            "subscription": comp.id,
+            "tier": tier.slug,
+            "expires_at": data.expires_at,
+            "note": data.note,
+        },
+        actor_user_id=actor.id if actor else None,
+    )
     return comp
 
 
@@ -62,7 +77,12 @@ def revoke_comp(session: Session, comp_id: int, actor: Member | None) -> None:
     comp.updated_at = utcnow()
     session.add(comp)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="access.revoke",
-                 target=f"user:{comp.user_id}",
-                 before={"source": "comp", "subscription": comp.id, "status": "active"},
-                 after={"status": "canceled"}, actor_user_id=actor.id if actor else None)
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="access.revoke",
+        target=f"user:{comp.user_id}",
+        before={"source": "comp", "subscription": comp.id, "status": "active"},
+        after={"status": "canceled"},
+        actor_user_id=actor.id if actor else None,
+    )

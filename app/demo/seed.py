@@ -36,8 +36,9 @@ def _upsert_catalog(session: Session) -> None:
     for raw in data["tiers"]:
         wanted_tier = TierIn.model_validate(raw)
         if session.execute(select(Tier.id).where(Tier.slug == wanted_tier.slug)).first():
-            catalog.update_tier(session, wanted_tier.slug,
-                                TierUpdate.model_validate(wanted_tier.model_dump()), None)
+            catalog.update_tier(
+                session, wanted_tier.slug, TierUpdate.model_validate(wanted_tier.model_dump()), None
+            )
         else:
             catalog.create_tier(session, wanted_tier, None)
 
@@ -57,9 +58,11 @@ def _upsert_account(session: Session, email: str, password: str, role: str) -> U
 
 def _ensure_comp(session: Session, user: User, tier_slug: str) -> None:
     held = session.execute(
-        select(Subscription.id).where(Subscription.user_id == user.id,
-                                      Subscription.source == "comp",
-                                      Subscription.status == "active")
+        select(Subscription.id).where(
+            Subscription.user_id == user.id,
+            Subscription.source == "comp",
+            Subscription.status == "active",
+        )
     ).first()
     if held is None:
         comps.grant_comp(session, user.id, CompIn(tier=tier_slug, note="demo"), None)  # type: ignore[arg-type]
@@ -78,7 +81,8 @@ def seed_demo_content() -> list[str]:
             user = _upsert_account(session, email, password, role)
             if comp_tier:
                 _ensure_comp(session, user, comp_tier)
-            lines.append(f"{role:>10}: {email} / {password}"
-                         + (f" (comp: {comp_tier})" if comp_tier else ""))
+            lines.append(
+                f"{role:>10}: {email} / {password}" + (f" (comp: {comp_tier})" if comp_tier else "")
+            )
     lines.append(f"open {settings.base_url}/docs")
     return lines

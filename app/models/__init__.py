@@ -20,8 +20,25 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's filter: what the models do not describe is left out of the comparison."""
     return not (name and name.startswith(UNMODELLED_PREFIXES))
 
+
 __all__ = [
-    "AuditEntry", "Collection", "OneTimeToken", "Organization", "OutboxEmail", "Price",
-    "RefreshToken", "Report", "ReportTag", "StripeEvent", "Subscription", "SubscriptionRequest",
-    "Tier", "TierCollection", "UTCDateTime", "User", "include_name", "metadata", "utcnow",
+    "AuditEntry",
+    "Collection",
+    "OneTimeToken",
+    "Organization",
+    "OutboxEmail",
+    "Price",
+    "RefreshToken",
+    "Report",
+    "ReportTag",
+    "StripeEvent",
+    "Subscription",
+    "SubscriptionRequest",
+    "Tier",
+    "TierCollection",
+    "UTCDateTime",
+    "User",
+    "include_name",
+    "metadata",
+    "utcnow",
 ]

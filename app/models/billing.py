@@ -20,8 +20,9 @@ class TierCollection(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("tiers.id", ondelete="CASCADE"), primary_key=True)
     )
     collection_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("collections.id", ondelete="CASCADE"),
-                         primary_key=True)
+        sa_column=Column(
+            Integer, ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+        )
     )
 
 
@@ -53,8 +54,11 @@ class Tier(SQLModel, table=True):
 
     prices: list[Price] = Relationship(
         back_populates="tier",
-        sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan",
-                                "order_by": "Price.id"},
+        sa_relationship_kwargs={
+            "lazy": "selectin",
+            "cascade": "all, delete-orphan",
+            "order_by": "Price.id",
+        },
     )
 
 

@@ -45,8 +45,7 @@ class Report(SQLModel, table=True):
     summary: str = Field(default="", sa_type=Text)
     body: str = Field(default="", sa_type=Text)
     collection_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("collections.id", ondelete="RESTRICT"),
-                         nullable=False)
+        sa_column=Column(Integer, ForeignKey("collections.id", ondelete="RESTRICT"), nullable=False)
     )
     access_level: str = Field(default="subscribers", max_length=16)
     complimentary: bool = Field(default=False)
@@ -68,8 +67,11 @@ class Report(SQLModel, table=True):
     collection: Collection = Relationship(sa_relationship_kwargs={"lazy": "joined"})
     tag_rows: list[ReportTag] = Relationship(
         back_populates="report",
-        sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan",
-                                "order_by": "ReportTag.tag"},
+        sa_relationship_kwargs={
+            "lazy": "selectin",
+            "cascade": "all, delete-orphan",
+            "order_by": "ReportTag.tag",
+        },
     )
 
     @property

@@ -31,14 +31,16 @@ class SubscriptionRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True,
-                         index=True),
+        sa_column=Column(
+            Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
     )
     organization: str = Field(default="", max_length=200)
     organization_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("organizations.id", ondelete="SET NULL"),
-                         nullable=True),
+        sa_column=Column(
+            Integer, ForeignKey("organizations.id", ondelete="SET NULL"), nullable=True
+        ),
     )
     message: str = Field(default="", sa_type=Text)
     tier_id: int | None = Field(

@@ -22,8 +22,16 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Collection, Report, ReportTag, utcnow
 from app.reports.service import collection_by_slug
 
-AUDITED_REPORT_FIELDS = ("slug", "title", "collection_id", "access_level", "complimentary",
-                         "status", "published_at", "free_after")
+AUDITED_REPORT_FIELDS = (
+    "slug",
+    "title",
+    "collection_id",
+    "access_level",
+    "complimentary",
+    "status",
+    "published_at",
+    "free_after",
+)
 
 
 def _slug_taken(session: Session, model: type, slug: str, own_id: int | None = None) -> bool:
@@ -37,8 +45,13 @@ def create_collection(session: Session, data: CollectionIn, actor: Member | None
     collection = Collection(slug=data.slug, name=data.name, description=data.description)
     session.add(collection)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="collection.create",
-                 target=f"collection:{collection.slug}", after=data.model_dump())
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="collection.create",
+        target=f"collection:{collection.slug}",
+        after=data.model_dump(),
+    )
     return collection
 
 
@@ -54,8 +67,14 @@ def update_collection(
         setattr(collection, key, value)
     session.add(collection)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="collection.update",
-                 target=f"collection:{collection.slug}", before=before, after=changes)
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="collection.update",
+        target=f"collection:{collection.slug}",
+        before=before,
+        after=changes,
+    )
     return collection
 
 
@@ -122,8 +141,13 @@ def create_report(
     _apply_rendering(report, preview_blocks)
     session.add(report)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="report.create",
-                 target=f"report:{report.slug}", after=_audit_view(report))
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="report.create",
+        target=f"report:{report.slug}",
+        after=_audit_view(report),
+    )
     return report
 
 
@@ -140,8 +164,18 @@ def update_report(
     report = report_by_slug(session, slug)
     before = _audit_view(report)
     changes = data.model_dump(exclude_unset=True)
-    for required in ("title", "body", "collection", "access_level", "status", "complimentary",
-                     "summary", "slug", "tags", "authors"):
+    for required in (
+        "title",
+        "body",
+        "collection",
+        "access_level",
+        "status",
+        "complimentary",
+        "summary",
+        "slug",
+        "tags",
+        "authors",
+    ):
         if required in changes and changes[required] is None:
             raise Unprocessable(f"{required} cannot be null")
     if "slug" in changes and _slug_taken(session, Report, changes["slug"], report.id):
@@ -158,8 +192,14 @@ def update_report(
     report.updated_at = utcnow()
     session.add(report)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="report.update",
-                 target=f"report:{report.slug}", before=before, after=_audit_view(report))
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="report.update",
+        target=f"report:{report.slug}",
+        before=before,
+        after=_audit_view(report),
+    )
     return report
 
 
@@ -168,8 +208,13 @@ def delete_report(session: Session, slug: str, actor: Member | None) -> None:
     before = _audit_view(report)
     session.delete(report)
     session.flush()
-    record_audit(session, actor=actor_of(actor), action="report.delete",
-                 target=f"report:{slug}", before=before)
+    record_audit(
+        session,
+        actor=actor_of(actor),
+        action="report.delete",
+        target=f"report:{slug}",
+        before=before,
+    )
 
 
 def rerender_all(session: Session, preview_blocks: int) -> int:

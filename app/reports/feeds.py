@@ -26,9 +26,13 @@ def latest_live(session: Session, now: datetime, collection: Collection | None) 
     query = select(Report).where(Report.status.in_(LIVE_STATUSES), Report.published_at <= now)
     if collection is not None:
         query = query.where(Report.collection_id == collection.id)
-    return session.execute(
-        query.order_by(Report.published_at.desc(), Report.id.desc()).limit(FEED_SIZE)
-    ).scalars().all()
+    return (
+        session.execute(
+            query.order_by(Report.published_at.desc(), Report.id.desc()).limit(FEED_SIZE)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def public_feed(
@@ -36,8 +40,10 @@ def public_feed(
 ) -> bytes:
     reports = latest_live(session, now, collection)
     title = f"{collection.name}" if collection else "Folio: latest reports"
-    link = f"{settings.base_url}/" if collection is None else (
-        f"{settings.base_url}/?collection={collection.slug}"
+    link = (
+        f"{settings.base_url}/"
+        if collection is None
+        else (f"{settings.base_url}/?collection={collection.slug}")
     )
     description = collection.description if collection else "The latest reports."
     views = [view_of(r, PUBLIC_FEED_DECISION) for r in reports]
@@ -48,9 +54,13 @@ def private_feed(session: Session, viewer: Viewer, settings: Settings, now: date
     reports = latest_live(session, now, None)
     entitlements = load_entitlements(session, viewer, now)
     views = [view_of(r, decide_access(r, viewer, entitlements, now)) for r in reports]
-    return render_rss("Folio: your reports", f"{settings.base_url}/",
-                      "The latest reports, in full where your subscription allows.", views,
-                      settings)
+    return render_rss(
+        "Folio: your reports",
+        f"{settings.base_url}/",
+        "The latest reports, in full where your subscription allows.",
+        views,
+        settings,
+    )
 
 
 def render_rss(
@@ -79,7 +89,8 @@ def render_rss(
 
 def item_html(view: ReportView, url: str) -> str:
     notes = "".join(
-        f'<li id="fn-{note["n"]}" value="{note["n"]}">{note["html"]}</li>' for note in view.footnotes
+        f'<li id="fn-{note["n"]}" value="{note["n"]}">{note["html"]}</li>'
+        for note in view.footnotes
     )
     body = f"<p>{escape(view.report.summary)}</p>{view.body_html}"
     if notes:

@@ -55,8 +55,11 @@ def list_tiers(session: SessionDep) -> list[TierPublic]:
     return [service.tier_public(session, tier) for tier in tiers]
 
 
-@router.get("/reports", response_model=ReportPage,
-            responses=error_responses(BadRequest, NotFound, Unauthorized))
+@router.get(
+    "/reports",
+    response_model=ReportPage,
+    responses=error_responses(BadRequest, NotFound, Unauthorized),
+)
 def list_reports(
     session: SessionDep,
     viewer: ViewerDep,
@@ -76,8 +79,11 @@ def list_reports(
     return ReportPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/reports/{slug}", response_model=ReportDetail,
-            responses=error_responses(NotFound, Unauthorized))
+@router.get(
+    "/reports/{slug}",
+    response_model=ReportDetail,
+    responses=error_responses(NotFound, Unauthorized),
+)
 def read_report(
     slug: Slug,
     request: Request,
@@ -101,8 +107,9 @@ def read_report(
     return response
 
 
-@router.get("/search", response_model=SearchResults,
-            responses=error_responses(NotFound, Unauthorized))
+@router.get(
+    "/search", response_model=SearchResults, responses=error_responses(NotFound, Unauthorized)
+)
 def search_reports(
     session: SessionDep,
     viewer: ViewerDep,
@@ -111,14 +118,14 @@ def search_reports(
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
-    hits = search.search_reports(session, viewer, utcnow(), q, collection=collection,
-                                 limit=limit)
+    hits = search.search_reports(session, viewer, utcnow(), q, collection=collection, limit=limit)
     cache_privately(response)
     return SearchResults(items=hits)
 
 
-@feeds_router.get("/rss.xml", response_class=Response,
-                  responses={200: {"content": {"application/rss+xml": {}}}})
+@feeds_router.get(
+    "/rss.xml", response_class=Response, responses={200: {"content": {"application/rss+xml": {}}}}
+)
 def site_feed(session: SessionDep, settings: SettingsDep) -> Response:
     body = feeds.public_feed(session, settings, utcnow())
     response = Response(content=body, media_type=RSS_TYPE)
@@ -126,9 +133,11 @@ def site_feed(session: SessionDep, settings: SettingsDep) -> Response:
     return response
 
 
-@feeds_router.get("/private/{token}.xml", response_class=Response,
-                  responses={200: {"content": {"application/rss+xml": {}}},
-                             **error_responses(NotFound)})
+@feeds_router.get(
+    "/private/{token}.xml",
+    response_class=Response,
+    responses={200: {"content": {"application/rss+xml": {}}}, **error_responses(NotFound)},
+)
 def private_feed(
     token: Annotated[str, Path(min_length=1, max_length=200)],
     session: SessionDep,
@@ -141,9 +150,11 @@ def private_feed(
     return response
 
 
-@feeds_router.get("/{collection}.xml", response_class=Response,
-                  responses={200: {"content": {"application/rss+xml": {}}},
-                             **error_responses(NotFound)})
+@feeds_router.get(
+    "/{collection}.xml",
+    response_class=Response,
+    responses={200: {"content": {"application/rss+xml": {}}}, **error_responses(NotFound)},
+)
 def collection_feed(
     collection: Annotated[str, Path(min_length=1, max_length=200)],
     session: SessionDep,

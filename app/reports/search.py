@@ -20,6 +20,7 @@ MAX_QUERY_TERMS = 16
 HIT_START, HIT_END = "\ue000", "\ue001"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# Only constants are interpolated; reader input is always a bound parameter.
 _SQLITE_SEARCH = text(f"""
     SELECT r.id AS id,
            snippet(reports_fts, 3, '{HIT_START}', '{HIT_END}', '…', 24) AS preview_snippet,
@@ -39,7 +40,7 @@ _PG_DOCUMENT = (
 )
 _PG_HEADLINE = (
     f"'StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=12, "
-    "ShortWord=2, MaxFragments=2, FragmentDelimiter=\" … \"'"
+    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "\''
 )
 _PG_SEARCH = text(f"""
     WITH hits AS (
@@ -82,8 +83,7 @@ def search_reports(
 ) -> list[SearchHit]:
     """Ranked hits over the full text; each snippet from the preview unless access is full."""
     collection_id = collection_by_slug(session, collection).id if collection else None
-    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id,
-              "limit": limit}
+    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id, "limit": limit}
     if session.get_bind().dialect.name == "sqlite":
         match = fts5_match(query)
         if match is None:
@@ -114,4 +114,3 @@ def search_reports(
             )
         )
     return hits
-

@@ -62,29 +62,41 @@ def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> R
 
 def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
     covering = select(TierCollection.tier_id).where(TierCollection.collection_id == collection_id)
-    tiers = session.execute(
-        select(Tier)
-        .where(Tier.active.is_(True), or_(Tier.all_collections.is_(True), Tier.id.in_(covering)))
-        .order_by(Tier.id)
-    ).scalars().all()
+    tiers = (
+        session.execute(
+            select(Tier)
+            .where(
+                Tier.active.is_(True), or_(Tier.all_collections.is_(True), Tier.id.in_(covering))
+            )
+            .order_by(Tier.id)
+        )
+        .scalars()
+        .all()
+    )
     return [tier_public(session, tier) for tier in tiers]
 
 
 def tier_public(session: Session, tier: Tier) -> TierPublic:
-    slugs = session.execute(
-        select(Collection.slug)
-        .join(TierCollection, TierCollection.collection_id == Collection.id)
-        .where(TierCollection.tier_id == tier.id)
-        .order_by(Collection.slug)
-    ).scalars().all()
+    slugs = (
+        session.execute(
+            select(Collection.slug)
+            .join(TierCollection, TierCollection.collection_id == Collection.id)
+            .where(TierCollection.tier_id == tier.id)
+            .order_by(Collection.slug)
+        )
+        .scalars()
+        .all()
+    )
     return TierPublic(
         slug=tier.slug,
         name=tier.name,
         description=tier.description,
         all_collections=tier.all_collections,
         collections=list(slugs),
-        prices=[PricePublic(interval=p.interval, amount=p.amount, currency=p.currency)
-                for p in tier.prices],
+        prices=[
+            PricePublic(interval=p.interval, amount=p.amount, currency=p.currency)
+            for p in tier.prices
+        ],
     )
 
 
@@ -206,9 +218,7 @@ def list_reports(
         query = select(Report)
     else:
         sort_at = Report.published_at
-        query = select(Report).where(
-            Report.status.in_(LIVE_STATUSES), Report.published_at <= now
-        )
+        query = select(Report).where(Report.status.in_(LIVE_STATUSES), Report.published_at <= now)
     if collection is not None:
         query = query.where(Report.collection_id == collection_by_slug(session, collection).id)
     if tag is not None:
@@ -218,9 +228,11 @@ def list_reports(
     if cursor is not None:
         at, last_id = decode_cursor(cursor)
         query = query.where(or_(sort_at < at, and_(sort_at == at, Report.id < last_id)))
-    rows = session.execute(
-        query.order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1)
-    ).scalars().all()
+    rows = (
+        session.execute(query.order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1))
+        .scalars()
+        .all()
+    )
     page = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit:

@@ -31,8 +31,14 @@ OTHER_TIER = TierGrant(tier_id=8, tier_slug="cyber", collection_ids=frozenset({O
 ALL_ACCESS = TierGrant(tier_id=9, tier_slug="all-access", collection_ids=None)
 
 
-def report(level: str, *, complimentary: bool = False, free_after: datetime | None = None,
-           status: str = "published", published_at: datetime | None = EARLIER) -> ReportFacts:
+def report(
+    level: str,
+    *,
+    complimentary: bool = False,
+    free_after: datetime | None = None,
+    status: str = "published",
+    published_at: datetime | None = EARLIER,
+) -> ReportFacts:
     return ReportFacts(level, complimentary, free_after, COLLECTION, status, published_at)
 
 
@@ -53,10 +59,20 @@ REPORTS = {
 TABLE = {
     "public": [("full", "public")] * 5,
     "complimentary": [("full", "complimentary")] * 5,
-    "registered": [("preview", "login_required"), ("full", "registered"), ("full", "entitled"),
-                   ("full", "staff"), ("full", "staff")],
-    "subscribers": [("preview", "login_required"), ("preview", "subscription_required"),
-                    ("full", "entitled"), ("full", "staff"), ("full", "staff")],
+    "registered": [
+        ("preview", "login_required"),
+        ("full", "registered"),
+        ("full", "entitled"),
+        ("full", "staff"),
+        ("full", "staff"),
+    ],
+    "subscribers": [
+        ("preview", "login_required"),
+        ("preview", "subscription_required"),
+        ("full", "entitled"),
+        ("full", "staff"),
+        ("full", "staff"),
+    ],
 }
 VIEWERS = [(ANONYMOUS, []), (VERIFIED, []), (VERIFIED, ENTITLED), (EDITOR, []), (ADMIN, [])]
 VIEWER_NAMES = ["anonymous", "verified", "entitled", "editor", "admin"]
@@ -102,8 +118,16 @@ def test_free_after_in_the_future_changes_nothing_yet() -> None:
 
 @pytest.mark.parametrize(
     ("status", "grants"),
-    [("active", True), ("trialing", True), ("past_due", True), ("incomplete", False),
-     ("incomplete_expired", False), ("unpaid", False), ("canceled", False), ("paused", False)],
+    [
+        ("active", True),
+        ("trialing", True),
+        ("past_due", True),
+        ("incomplete", False),
+        ("incomplete_expired", False),
+        ("unpaid", False),
+        ("canceled", False),
+        ("paused", False),
+    ],
 )
 def test_stripe_statuses(status: str, grants: bool) -> None:
     held = collect_entitlements(
@@ -120,7 +144,8 @@ def test_stripe_subscription_whose_period_ended_grants_nothing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("expires", "grants"), [(None, True), (LATER, True), (EARLIER, False)],
+    ("expires", "grants"),
+    [(None, True), (LATER, True), (EARLIER, False)],
     ids=["no-expiry", "expires-later", "expired"],
 )
 def test_comps(expires: datetime | None, grants: bool) -> None:
@@ -152,11 +177,25 @@ UNIVERSITY = Licence(1, TIER, ("uni.example.edu",), ("192.0.2.0/24", "2001:db8:4
         (Anonymous(client_ip="2001:db8:42::1:5"), True),
         (Anonymous(client_ip="2001:db8:43::1"), False),
         (Anonymous(client_ip="::ffff:192.0.2.9"), True),
-        (Member(6, "someone@gmail.example", "reader", email_verified=True,
-                client_ip="192.0.2.10"), True),
+        (
+            Member(
+                6, "someone@gmail.example", "reader", email_verified=True, client_ip="192.0.2.10"
+            ),
+            True,
+        ),
     ],
-    ids=["domain", "subdomain", "domain-unverified", "lookalike-domain", "ipv4-in",
-         "ipv4-out", "ipv6-in", "ipv6-out", "ipv4-mapped-ipv6", "member-on-campus"],
+    ids=[
+        "domain",
+        "subdomain",
+        "domain-unverified",
+        "lookalike-domain",
+        "ipv4-in",
+        "ipv4-out",
+        "ipv6-in",
+        "ipv6-out",
+        "ipv4-mapped-ipv6",
+        "member-on-campus",
+    ],
 )
 def test_organization_licence(viewer: Anonymous | Member, grants: bool) -> None:
     held = collect_entitlements(viewer, [], [UNIVERSITY], NOW)
@@ -189,8 +228,13 @@ def test_client_ip_trusts_forwarded_for_only_from_trusted_proxies(
 
 @pytest.mark.parametrize(
     ("status", "published_at", "staff_only"),
-    [("draft", None, True), ("draft", EARLIER, True), ("scheduled", LATER, True),
-     ("scheduled", EARLIER, False), ("published", EARLIER, False)],
+    [
+        ("draft", None, True),
+        ("draft", EARLIER, True),
+        ("scheduled", LATER, True),
+        ("scheduled", EARLIER, False),
+        ("published", EARLIER, False),
+    ],
 )
 def test_drafts_and_future_reports_are_visible_to_staff_only(
     status: str, published_at: datetime | None, staff_only: bool

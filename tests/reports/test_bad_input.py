@@ -11,8 +11,10 @@ from app.models import AuditEntry, Report
 
 def _counts() -> tuple[int, int]:
     with session_scope(write=False) as session:
-        return (session.execute(select(func.count()).select_from(Report)).scalar_one(),
-                session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+        return (
+            session.execute(select(func.count()).select_from(Report)).scalar_one(),
+            session.execute(select(func.count()).select_from(AuditEntry)).scalar_one(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -48,28 +50,50 @@ def test_search_with_only_punctuation_finds_nothing(client, publish):
     ("content", "headers"),
     [
         (b'{"title": "x", ', {"Content-Type": "application/json"}),  # malformed JSON
-        (b'{"title": "\xff\xfe", "collection": "threat-monitor"}',
-         {"Content-Type": "application/json"}),  # invalid UTF-8
-        (b'{"title": "' + b"x" * 2_000_000 + b'"}',
-         {"Content-Type": "application/json"}),  # oversized
+        (
+            b'{"title": "\xff\xfe", "collection": "threat-monitor"}',
+            {"Content-Type": "application/json"},
+        ),  # invalid UTF-8
+        (
+            b'{"title": "' + b"x" * 2_000_000 + b'"}',
+            {"Content-Type": "application/json"},
+        ),  # oversized
         (b"[]", {"Content-Type": "application/json"}),
         (b'{"title": "t", "collection": "nope"}', {"Content-Type": "application/json"}),
-        (b'{"title": "t", "collection": "threat-monitor", "status": "live"}',
-         {"Content-Type": "application/json"}),
-        (b'{"title": "t", "collection": "threat-monitor", "role": "admin"}',
-         {"Content-Type": "application/json"}),  # unknown field
-        (b'{"title": "t", "collection": "threat-monitor", "status": "scheduled"}',
-         {"Content-Type": "application/json"}),  # scheduled without a date
-        (b'{"title": "t", "collection": "threat-monitor", "slug": "Bad Slug!"}',
-         {"Content-Type": "application/json"}),
+        (
+            b'{"title": "t", "collection": "threat-monitor", "status": "live"}',
+            {"Content-Type": "application/json"},
+        ),
+        (
+            b'{"title": "t", "collection": "threat-monitor", "role": "admin"}',
+            {"Content-Type": "application/json"},
+        ),  # unknown field
+        (
+            b'{"title": "t", "collection": "threat-monitor", "status": "scheduled"}',
+            {"Content-Type": "application/json"},
+        ),  # scheduled without a date
+        (
+            b'{"title": "t", "collection": "threat-monitor", "slug": "Bad Slug!"}',
+            {"Content-Type": "application/json"},
+        ),
     ],
-    ids=["malformed-json", "invalid-utf8", "oversized", "not-an-object", "unknown-collection",
-         "bad-status", "unknown-field", "scheduled-without-date", "bad-slug"],
+    ids=[
+        "malformed-json",
+        "invalid-utf8",
+        "oversized",
+        "not-an-object",
+        "unknown-collection",
+        "bad-status",
+        "unknown-field",
+        "scheduled-without-date",
+        "bad-slug",
+    ],
 )
 def test_bad_report_bodies_change_nothing(client, admin, catalog, content, headers):
     before = _counts()
-    response = client.post("/api/v1/admin/reports", content=content,
-                           headers=admin.headers | headers)
+    response = client.post(
+        "/api/v1/admin/reports", content=content, headers=admin.headers | headers
+    )
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["detail"]
     assert _counts() == before
@@ -80,15 +104,21 @@ def test_chunked_oversized_body_is_refused(client, admin, catalog):
         for _ in range(40):
             yield b"x" * 50_000
 
-    response = client.post("/api/v1/admin/reports", content=chunks(),
-                           headers=admin.headers | {"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/admin/reports",
+        content=chunks(),
+        headers=admin.headers | {"Content-Type": "application/json"},
+    )
     assert response.status_code == 413
 
 
 def test_duplicate_slug_is_a_conflict(client, publish, admin, catalog):
     publish(slug="once")
-    again = client.post("/api/v1/admin/reports", headers=admin.headers,
-                        json={"slug": "once", "title": "t", "collection": catalog.collection})
+    again = client.post(
+        "/api/v1/admin/reports",
+        headers=admin.headers,
+        json={"slug": "once", "title": "t", "collection": catalog.collection},
+    )
     assert again.status_code == 409
 
 
@@ -96,13 +126,24 @@ def test_bad_tier_input(client, admin, catalog):
     before = _counts()
     for body in (
         {"slug": "t2", "name": "T", "collections": ["missing"]},
-        {"slug": "t2", "name": "T", "prices": [{"interval": "week", "amount": 1,
-                                               "currency": "usd"}]},
-        {"slug": "t2", "name": "T", "prices": [{"interval": "month", "amount": -1,
-                                               "currency": "usd"}]},
-        {"slug": "t2", "name": "T", "prices": [
-            {"interval": "month", "amount": 1, "currency": "usd", "stripe_price_id": "p1"},
-            {"interval": "month", "amount": 2, "currency": "usd"}]},
+        {
+            "slug": "t2",
+            "name": "T",
+            "prices": [{"interval": "week", "amount": 1, "currency": "usd"}],
+        },
+        {
+            "slug": "t2",
+            "name": "T",
+            "prices": [{"interval": "month", "amount": -1, "currency": "usd"}],
+        },
+        {
+            "slug": "t2",
+            "name": "T",
+            "prices": [
+                {"interval": "month", "amount": 1, "currency": "usd", "stripe_price_id": "p1"},
+                {"interval": "month", "amount": 2, "currency": "usd"},
+            ],
+        },
         {"slug": catalog.tier, "name": "dup"},
     ):
         response = client.post("/api/v1/admin/tiers", headers=admin.headers, json=body)
@@ -114,12 +155,20 @@ def test_bad_tier_input(client, admin, catalog):
 def test_readers_cannot_use_admin_endpoints(client, reader, editor, catalog):
     body = {"title": "t", "collection": catalog.collection}
     assert client.post("/api/v1/admin/reports", json=body).status_code == 401
-    assert client.post("/api/v1/admin/reports", json=body,
-                       headers=reader.headers).status_code == 403
-    assert client.post("/api/v1/admin/reports", json=body,
-                       headers=editor.headers).status_code == 201
-    assert client.post(f"/api/v1/admin/users/{reader.id}/comps", json={"tier": catalog.tier},
-                       headers=editor.headers).status_code == 403
+    assert (
+        client.post("/api/v1/admin/reports", json=body, headers=reader.headers).status_code == 403
+    )
+    assert (
+        client.post("/api/v1/admin/reports", json=body, headers=editor.headers).status_code == 201
+    )
+    assert (
+        client.post(
+            f"/api/v1/admin/users/{reader.id}/comps",
+            json={"tier": catalog.tier},
+            headers=editor.headers,
+        ).status_code
+        == 403
+    )
 
 
 def test_a_bad_token_is_401_not_anonymous(client, publish):

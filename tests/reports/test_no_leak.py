@@ -30,8 +30,15 @@ def secret_report(publish, catalog) -> dict:
 
 
 def _fill_path(path: str, report: dict) -> str:
-    values = {"slug": report["slug"], "collection": report["collection"], "token": "x" * 20,
-              "ref": "threat-pro", "user_id": "1", "comp_id": "1", "id": "1"}
+    values = {
+        "slug": report["slug"],
+        "collection": report["collection"],
+        "token": "x" * 20,
+        "ref": "threat-pro",
+        "user_id": "1",
+        "comp_id": "1",
+        "id": "1",
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
 
 
@@ -53,10 +60,12 @@ def test_preview_read_carries_only_the_note_cited_before_the_cut(client, secret_
     _assert_clean(str(body), "anonymous read")
 
 
-def test_entitled_read_carries_the_word_and_both_notes(client, secret_report, admin, reader,
-                                                      catalog):
-    granted = client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
-                          json={"tier": catalog.tier})
+def test_entitled_read_carries_the_word_and_both_notes(
+    client, secret_report, admin, reader, catalog
+):
+    granted = client.post(
+        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
+    )
     assert granted.status_code == 201
     body = client.get("/api/v1/reports/cut-test", headers=reader.headers).json()
     assert body["access"] == "full"
@@ -84,12 +93,13 @@ def test_search_finds_the_word_after_the_cut_but_shows_only_the_preview(client, 
     _assert_clean(hits[0]["snippet"], "search snippet")
 
 
-def test_entitled_search_snippet_highlights_the_word(client, secret_report, admin, reader,
-                                                    catalog):
-    client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
-                json={"tier": catalog.tier})
-    hits = client.get("/api/v1/search", params={"q": SECRET_WORD},
-                      headers=reader.headers).json()["items"]
+def test_entitled_search_snippet_highlights_the_word(client, secret_report, admin, reader, catalog):
+    client.post(
+        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
+    )
+    hits = client.get("/api/v1/search", params={"q": SECRET_WORD}, headers=reader.headers).json()[
+        "items"
+    ]
     assert f"<mark>{SECRET_WORD}</mark>" in hits[0]["snippet"].lower()
 
 

@@ -13,7 +13,8 @@ PAST = (datetime.now(UTC) - timedelta(days=2)).isoformat()
 
 
 @pytest.mark.parametrize(
-    "fields", [{"status": "draft"}, {"status": "scheduled", "published_at": FUTURE}],
+    "fields",
+    [{"status": "draft"}, {"status": "scheduled", "published_at": FUTURE}],
     ids=["draft", "scheduled"],
 )
 def test_unpublished_reports_are_404_to_readers_and_visible_to_editors(
@@ -69,19 +70,25 @@ def test_subscribers_report_tells_a_reader_to_subscribe(client, publish, reader,
 
 def test_comp_revoked_takes_effect_on_the_next_request(client, publish, admin, reader, catalog):
     publish(slug="subs")
-    comp = client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
-                       json={"tier": catalog.tier}).json()
+    comp = client.post(
+        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
+    ).json()
     assert client.get("/api/v1/reports/subs", headers=reader.headers).json()["access"] == "full"
-    assert client.delete(f"/api/v1/admin/comps/{comp['id']}",
-                         headers=admin.headers).status_code == 204
+    assert (
+        client.delete(f"/api/v1/admin/comps/{comp['id']}", headers=admin.headers).status_code == 204
+    )
     assert client.get("/api/v1/reports/subs", headers=reader.headers).json()["access"] == "preview"
 
 
 def test_comp_for_another_collection_does_not_open_this_one(client, publish, admin, reader):
-    client.post("/api/v1/admin/tiers", headers=admin.headers,
-                json={"slug": "cyber-only", "name": "Cyber", "collections": ["cyber-lab"]})
-    client.post(f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers,
-                json={"tier": "cyber-only"})
+    client.post(
+        "/api/v1/admin/tiers",
+        headers=admin.headers,
+        json={"slug": "cyber-only", "name": "Cyber", "collections": ["cyber-lab"]},
+    )
+    client.post(
+        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": "cyber-only"}
+    )
     publish(slug="subs")
     assert client.get("/api/v1/reports/subs", headers=reader.headers).json()["access"] == "preview"
 
@@ -159,6 +166,9 @@ def test_collections_and_tiers_are_public(client, catalog):
     collections = client.get("/api/v1/collections").json()
     assert {c["slug"] for c in collections} == {catalog.collection, catalog.other_collection}
     tiers = {t["slug"]: t for t in client.get("/api/v1/tiers").json()}
-    assert tiers[catalog.tier]["prices"][0] == {"interval": "month", "amount": 2900,
-                                                "currency": "usd"}
+    assert tiers[catalog.tier]["prices"][0] == {
+        "interval": "month",
+        "amount": 2900,
+        "currency": "usd",
+    }
     assert "stripe_price_id" not in tiers[catalog.tier]["prices"][0]

@@ -6,10 +6,18 @@ from xml.etree import ElementTree as ET
 
 
 def test_search_ranks_a_title_match_above_a_body_match(client, publish):
-    publish(slug="body-only", title="Maritime notes", access_level="public",
-            body="Insurers discuss ransomware once.")
-    publish(slug="in-title", title="Ransomware against hospitals", access_level="public",
-            body="Clinics were hit.")
+    publish(
+        slug="body-only",
+        title="Maritime notes",
+        access_level="public",
+        body="Insurers discuss ransomware once.",
+    )
+    publish(
+        slug="in-title",
+        title="Ransomware against hospitals",
+        access_level="public",
+        body="Clinics were hit.",
+    )
     hits = client.get("/api/v1/search", params={"q": "ransomware"}).json()["items"]
     assert [h["slug"] for h in hits] == ["in-title", "body-only"]
     assert "<mark>" in hits[1]["snippet"].lower()
@@ -17,24 +25,34 @@ def test_search_ranks_a_title_match_above_a_body_match(client, publish):
 
 def test_search_stems_words(client, publish):
     publish(slug="drones", title="Armed groups buy drones", access_level="public")
-    assert [h["slug"] for h in client.get("/api/v1/search", params={"q": "drone"}).json()
-            ["items"]] == ["drones"]
+    assert [
+        h["slug"] for h in client.get("/api/v1/search", params={"q": "drone"}).json()["items"]
+    ] == ["drones"]
 
 
 def test_search_filters_by_collection_and_limits(client, publish, catalog):
     publish(slug="a", title="Cable cuts in the Baltic", access_level="public")
-    publish(slug="b", title="Cable cuts in the Red Sea", access_level="public",
-            collection=catalog.other_collection)
-    hits = client.get("/api/v1/search", params={"q": "cable",
-                                                "collection": catalog.other_collection})
+    publish(
+        slug="b",
+        title="Cable cuts in the Red Sea",
+        access_level="public",
+        collection=catalog.other_collection,
+    )
+    hits = client.get(
+        "/api/v1/search", params={"q": "cable", "collection": catalog.other_collection}
+    )
     assert [h["slug"] for h in hits.json()["items"]] == ["b"]
     one = client.get("/api/v1/search", params={"q": "cable", "limit": 1}).json()["items"]
     assert len(one) == 1
 
 
 def test_search_snippet_escapes_markup(client, publish):
-    publish(slug="code", title="Markup", access_level="public",
-            body="The payload `<script>alert(1)</script>` was seen with beacon traffic.")
+    publish(
+        slug="code",
+        title="Markup",
+        access_level="public",
+        body="The payload `<script>alert(1)</script>` was seen with beacon traffic.",
+    )
     snippet = client.get("/api/v1/search", params={"q": "beacon"}).json()["items"][0]["snippet"]
     # SQLite keeps the text escaped; PostgreSQL's ts_headline drops tag-like text. Both safe.
     assert "<script>" not in snippet and "<mark>beacon</mark>" in snippet

@@ -14,6 +14,7 @@ from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.main import create_app
 from app.models import User, metadata, utcnow
+from tests.support.smtp import mailbox, smtp_server  # noqa: F401  (fixtures: real SMTP)
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 
@@ -58,9 +59,14 @@ def create_user(
     from app.accounts.passwords import hash_password
 
     with session_scope() as session:
-        user = User(email=email.lower(), name=email.split("@")[0], role=role,
-                    password_hash=hash_password(password),
-                    email_verified_at=utcnow() if verified else None, disabled=disabled)
+        user = User(
+            email=email.lower(),
+            name=email.split("@")[0],
+            role=role,
+            password_hash=hash_password(password),
+            email_verified_at=utcnow() if verified else None,
+            disabled=disabled,
+        )
         session.add(user)
         session.flush()
         return user.id  # type: ignore[return-value]
@@ -108,18 +114,38 @@ class Catalog:
 def catalog(client: TestClient, admin: Account) -> Catalog:
     """Two collections; a tier granting the first, and an all-access tier."""
     for slug, name in (("threat-monitor", "Threat Monitor"), ("cyber-lab", "Cyber Lab")):
-        response = client.post("/api/v1/admin/collections", headers=admin.headers,
-                               json={"slug": slug, "name": name,
-                                     "description": f"{name} covers its field."})
+        response = client.post(
+            "/api/v1/admin/collections",
+            headers=admin.headers,
+            json={"slug": slug, "name": name, "description": f"{name} covers its field."},
+        )
         assert response.status_code == 201, response.text
     tiers = (
-        {"slug": "threat-pro", "name": "Threat Pro", "collections": ["threat-monitor"],
-         "prices": [{"interval": "month", "amount": 2900, "currency": "usd",
-                     "stripe_price_id": "price_threat_month"},
-                    {"interval": "year", "amount": 29000, "currency": "usd",
-                     "stripe_price_id": "price_threat_year"}]},
-        {"slug": "all-access", "name": "All Access", "all_collections": True,
-         "prices": [{"interval": "month", "amount": 4900, "currency": "eur"}]},
+        {
+            "slug": "threat-pro",
+            "name": "Threat Pro",
+            "collections": ["threat-monitor"],
+            "prices": [
+                {
+                    "interval": "month",
+                    "amount": 2900,
+                    "currency": "usd",
+                    "stripe_price_id": "price_threat_month",
+                },
+                {
+                    "interval": "year",
+                    "amount": 29000,
+                    "currency": "usd",
+                    "stripe_price_id": "price_threat_year",
+                },
+            ],
+        },
+        {
+            "slug": "all-access",
+            "name": "All Access",
+            "all_collections": True,
+            "prices": [{"interval": "month", "amount": 4900, "currency": "eur"}],
+        },
     )
     for tier in tiers:
         response = client.post("/api/v1/admin/tiers", headers=admin.headers, json=tier)
@@ -132,9 +158,14 @@ def publish(client: TestClient, admin: Account, catalog: Catalog) -> Callable[..
     """Publishes a report through the admin API and returns the admin response body."""
 
     def make(**fields: Any) -> dict:
-        body = {"title": "A report", "summary": "Summary.", "body": "Text.",
-                "collection": catalog.collection, "access_level": "subscribers",
-                "status": "published"} | fields
+        body = {
+            "title": "A report",
+            "summary": "Summary.",
+            "body": "Text.",
+            "collection": catalog.collection,
+            "access_level": "subscribers",
+            "status": "published",
+        } | fields
         response = client.post("/api/v1/admin/reports", headers=admin.headers, json=body)
         assert response.status_code == 201, response.text
         return response.json()
