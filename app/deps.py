@@ -1,11 +1,17 @@
-"""Annotated dependency aliases: the request's session, its viewer, and role guards."""
+"""Annotated dependency aliases: the request's session, its viewer, and role guards.
+
+Dependencies that do no I/O are `async def`: FastAPI runs every sync dependency in its
+own threadpool hop, and those hops, not our code, dominated the hot read path. Database
+work stays in the threadpool, never on the event loop.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -23,24 +29,43 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response, rolled back on error."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed before the response, rolled back on error.
+
+    An error marked `keep_writes` (app.accounts.tokens.RecordedRefusal: a revoked refresh
+    family, a spent code attempt) is committed before it is answered, so the refusal sticks.
+    """
     engine = get_engine()
     write = request.method not in READ_METHODS
-    with Session(writer_bind(engine) if write else engine, expire_on_commit=False) as session:
-        try:
-            yield session
+    # Creating a Session does no I/O; ending the transaction does, so off the loop.
+    session = Session(writer_bind(engine) if write else engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException as exc:
+        await run_in_threadpool(end_transaction, session, getattr(exc, "keep_writes", False))
+        raise
+    await run_in_threadpool(end_transaction, session, True)
+
+
+def end_transaction(session: Session, commit: bool) -> None:
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def settings_dependency() -> Settings:
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dependency)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def request_client_ip(request: Request, settings: SettingsDep) -> str | None:
+async def request_client_ip(request: Request, settings: SettingsDep) -> str | None:
     peer = request.client.host if request.client else None
     return client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
 
@@ -48,16 +73,14 @@ def request_client_ip(request: Request, settings: SettingsDep) -> str | None:
 ClientIpDep = Annotated[str | None, Depends(request_client_ip)]
 
 
-def member_from_token(
-    session: Session, token: str, settings: Settings, ip: str | None
-) -> Member:
+def member_from_token(session: Session, token: str, settings: Settings, ip: str | None) -> Member:
     user_id, issued_at = read_access_token(token, settings)
     user = session.get(User, user_id)
     if user is None or user.disabled or user.erased_at is not None:
         raise Unauthorized("Invalid or expired token")
-    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after.replace(
-        microsecond=0
-    ):
+    # Both instants carry microseconds (see issue_access_token), so a token issued just
+    # before a password change in the same second is refused and one issued after is not.
+    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
         raise Unauthorized("Invalid or expired token")
     return Member(
         id=user.id,  # type: ignore[arg-type]
@@ -69,7 +92,7 @@ def member_from_token(
     )
 
 
-def get_viewer(
+async def get_viewer(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -80,13 +103,13 @@ def get_viewer(
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if not token:
         return Anonymous(client_ip=ip)
-    return member_from_token(session, token, settings, ip)
+    return await run_in_threadpool(member_from_token, session, token, settings, ip)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 
-def require_member(viewer: ViewerDep) -> Member:
+async def require_member(viewer: ViewerDep) -> Member:
     if not isinstance(viewer, Member):
         raise Unauthorized()
     return viewer
@@ -95,13 +118,13 @@ def require_member(viewer: ViewerDep) -> Member:
 MemberDep = Annotated[Member, Depends(require_member)]
 
 
-def require_editor(member: MemberDep) -> Member:
+async def require_editor(member: MemberDep) -> Member:
     if not member.is_staff:
         raise Forbidden("Editors and admins only")
     return member
 
 
-def require_admin(member: MemberDep) -> Member:
+async def require_admin(member: MemberDep) -> Member:
     if not member.is_admin:
         raise Forbidden("Admins only")
     return member

@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from app.access import Decision, Reason, Viewer, decide_access, is_complimentary, is_visible
+from app.access import Access, Decision, Reason, Viewer, decide_access, is_complimentary, is_visible
 from app.access.loading import load_entitlements
 from app.config import Settings
 from app.errors import BadRequest, NotFound
@@ -60,6 +61,15 @@ def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> R
     return view_of(report, decide_access(report, viewer, entitlements, now))
 
 
+def read_report_json(
+    session: Session, slug: str, viewer: Viewer, settings: Settings, now: datetime
+) -> tuple[bytes, Access]:
+    """The report endpoint's body, serialised, and the access it was decided with."""
+    view = read_report(session, slug, viewer, now)
+    detail = report_detail(session, view, settings, now)
+    return detail.model_dump_json().encode(), view.decision.access
+
+
 def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
     covering = select(TierCollection.tier_id).where(TierCollection.collection_id == collection_id)
     tiers = (
@@ -73,31 +83,35 @@ def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
         .scalars()
         .all()
     )
-    return [tier_public(session, tier) for tier in tiers]
+    return tiers_public(session, tiers)
 
 
-def tier_public(session: Session, tier: Tier) -> TierPublic:
-    slugs = (
-        session.execute(
-            select(Collection.slug)
-            .join(TierCollection, TierCollection.collection_id == Collection.id)
-            .where(TierCollection.tier_id == tier.id)
+def tiers_public(session: Session, tiers: Sequence[Tier]) -> list[TierPublic]:
+    """Public shapes of several tiers in one query for all their collections."""
+    slugs: dict[int, list[str]] = {tier.id: [] for tier in tiers}  # type: ignore[misc]
+    if slugs:
+        rows = session.execute(
+            select(TierCollection.tier_id, Collection.slug)
+            .join(Collection, Collection.id == TierCollection.collection_id)
+            .where(TierCollection.tier_id.in_(slugs))
             .order_by(Collection.slug)
+        ).all()
+        for tier_id, slug in rows:
+            slugs[tier_id].append(slug)
+    return [
+        TierPublic(
+            slug=tier.slug,
+            name=tier.name,
+            description=tier.description,
+            all_collections=tier.all_collections,
+            collections=slugs[tier.id],  # type: ignore[index]
+            prices=[
+                PricePublic(interval=p.interval, amount=p.amount, currency=p.currency)
+                for p in tier.prices
+            ],
         )
-        .scalars()
-        .all()
-    )
-    return TierPublic(
-        slug=tier.slug,
-        name=tier.name,
-        description=tier.description,
-        all_collections=tier.all_collections,
-        collections=list(slugs),
-        prices=[
-            PricePublic(interval=p.interval, amount=p.amount, currency=p.currency)
-            for p in tier.prices
-        ],
-    )
+        for tier in tiers
+    ]
 
 
 PAYWALL_MESSAGES = {
