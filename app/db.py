@@ -71,3 +71,13 @@ def session_scope(*, write: bool = True, engine: Engine | None = None) -> Iterat
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_ignoring_conflict(session: Session, model: type, values: dict, key: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO NOTHING on SQLite and PostgreSQL alike."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=key))

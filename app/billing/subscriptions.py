@@ -1,0 +1,218 @@
+"""Subscription state from Stripe: newest state wins, final states stay final, audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.access.entitlements import HeldSubscription, TierGrant, subscription_entitlement
+from app.audit import record_audit
+from app.billing.stripe_objects import CheckoutFacts, InvoiceFacts, SubscriptionState
+from app.db import insert_ignoring_conflict
+from app.models import Price, Subscription, User, utcnow
+from app.models.billing import FINAL_STRIPE_STATUSES
+
+RECOVERABLE_BY_PAYMENT = frozenset({"incomplete", "past_due", "unpaid"})
+
+
+def grants_access(sub: Subscription, now: datetime) -> bool:
+    if sub.tier_id is None or sub.user_id is None:
+        return False
+    held = HeldSubscription(
+        sub.id or 0,
+        sub.source,
+        sub.status,
+        sub.current_period_end,
+        TierGrant(sub.tier_id, "", None),
+    )
+    return subscription_entitlement(held, now) is not None
+
+
+def tier_for_price(session: Session, price_id: str | None) -> int | None:
+    if price_id is None:
+        return None
+    return session.execute(
+        select(Price.tier_id).where(Price.stripe_price_id == price_id)
+    ).scalar_one_or_none()
+
+
+def match_user(session: Session, customer_id: str | None, folio_user_id: int | None) -> User | None:
+    """By Stripe customer first, else by the user id the Checkout Session put in metadata."""
+    if customer_id:
+        user = session.execute(
+            select(User).where(User.stripe_customer_id == customer_id)
+        ).scalar_one_or_none()
+        if user is not None:
+            return user
+    if folio_user_id is None:
+        return None
+    user = session.get(User, folio_user_id)
+    if user is not None and customer_id and user.stripe_customer_id is None:
+        user.stripe_customer_id = customer_id
+        session.add(user)
+    return user
+
+
+def locked_subscription(session: Session, stripe_subscription_id: str) -> Subscription:
+    """The row for this Stripe subscription, created if new, locked until commit."""
+    now = utcnow()
+    insert_ignoring_conflict(
+        session,
+        Subscription,
+        {
+            "stripe_subscription_id": stripe_subscription_id,
+            "source": "stripe",
+            "status": "incomplete",
+            "created_at": now,
+            "updated_at": now,
+        },
+        ["stripe_subscription_id"],
+    )
+    return session.execute(
+        select(Subscription)
+        .where(Subscription.stripe_subscription_id == stripe_subscription_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _audit_change(
+    session: Session, sub: Subscription, before: bool, cause: str, now: datetime
+) -> None:
+    after = grants_access(sub, now)
+    if before == after:
+        return
+    record_audit(
+        session,
+        actor=cause,
+        action="access.grant" if after else "access.revoke",
+        target=f"user:{sub.user_id}",
+        after={
+            "source": "stripe",
+            "subscription": sub.stripe_subscription_id,
+            "status": sub.status,
+            "tier_id": sub.tier_id,
+            "current_period_end": sub.current_period_end,
+        },
+    )
+
+
+def apply_subscription_state(
+    session: Session,
+    state: SubscriptionState,
+    event_created: int,
+    cause: str,
+    now: datetime | None = None,
+) -> str:
+    """Applies what a subscription says of itself, unless what we hold is newer or final."""
+    now = now or utcnow()
+    sub = locked_subscription(session, state.subscription_id)
+    is_new = sub.stripe_event_created is None
+    if not is_new and sub.status in FINAL_STRIPE_STATUSES:
+        return f"ignored: subscription is already {sub.status}"
+    if not is_new and event_created < sub.stripe_event_created:  # type: ignore[operator]
+        return "ignored: older than the state held"
+    before = grants_access(sub, now)
+    user = match_user(session, state.customer_id, state.folio_user_id)
+    sub.user_id = user.id if user is not None else sub.user_id
+    sub.tier_id = tier_for_price(session, state.price_id)
+    sub.stripe_customer_id = state.customer_id
+    sub.stripe_price_id = state.price_id
+    sub.status = state.status
+    sub.current_period_end = state.current_period_end
+    sub.cancel_at_period_end = state.cancel_at_period_end
+    sub.stripe_event_created = event_created
+    sub.updated_at = now
+    session.add(sub)
+    session.flush()
+    _audit_change(session, sub, before, cause, now)
+    notes = [f"status={sub.status}"]
+    if sub.user_id is None:
+        notes.append(f"unknown customer {state.customer_id}")
+    if sub.tier_id is None:
+        notes.append(f"unknown price {state.price_id}")
+    return "applied: " + ", ".join(notes)
+
+
+def apply_paid_invoice(
+    session: Session,
+    facts: InvoiceFacts,
+    event_created: int,
+    cause: str,
+    now: datetime | None = None,
+) -> str:
+    """A paid invoice proves the subscription current, even before its own events arrive."""
+    now = now or utcnow()
+    if facts.subscription_id is None:
+        return "ignored: not a subscription invoice"
+    sub = locked_subscription(session, facts.subscription_id)
+    if sub.stripe_event_created is None:
+        state = SubscriptionState(
+            facts.subscription_id,
+            facts.customer_id,
+            "active",
+            facts.price_id,
+            facts.period_end,
+            False,
+            facts.folio_user_id,
+        )
+        return apply_subscription_state(session, state, event_created, cause, now)
+    if sub.status in FINAL_STRIPE_STATUSES:
+        return f"ignored: subscription is already {sub.status}"
+    if event_created < sub.stripe_event_created:
+        return "ignored: older than the state held"
+    before = grants_access(sub, now)
+    if sub.status in RECOVERABLE_BY_PAYMENT:
+        sub.status = "active"
+    if facts.period_end and (
+        sub.current_period_end is None or facts.period_end > sub.current_period_end
+    ):
+        sub.current_period_end = facts.period_end
+    sub.stripe_event_created = event_created
+    sub.updated_at = now
+    session.add(sub)
+    session.flush()
+    _audit_change(session, sub, before, cause, now)
+    return f"applied: status={sub.status}"
+
+
+def link_checkout(
+    session: Session, facts: CheckoutFacts, cause: str, now: datetime | None = None
+) -> str:
+    """Links the Stripe customer to the user; grants nothing by itself."""
+    now = now or utcnow()
+    if facts.folio_user_id is None or facts.customer_id is None:
+        return "ignored: no user or customer on the session"
+    user = session.get(User, facts.folio_user_id)
+    if user is None:
+        return f"ignored: unknown user {facts.folio_user_id}"
+    if user.stripe_customer_id not in (None, facts.customer_id):
+        return f"ignored: user already has customer {user.stripe_customer_id}"
+    owner = session.execute(
+        select(User.id).where(User.stripe_customer_id == facts.customer_id)
+    ).scalar_one_or_none()
+    if owner not in (None, user.id):
+        return f"ignored: customer belongs to user {owner}"
+    user.stripe_customer_id = facts.customer_id
+    session.add(user)
+    # Subscription events that came before this one could not be matched: they are now.
+    orphans = (
+        session.execute(
+            select(Subscription)
+            .where(
+                Subscription.stripe_customer_id == facts.customer_id, Subscription.user_id.is_(None)
+            )
+            .with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    for sub in orphans:
+        before = grants_access(sub, now)
+        sub.user_id = user.id
+        session.add(sub)
+        session.flush()
+        _audit_change(session, sub, before, cause, now)
+    return f"linked customer {facts.customer_id} to user {user.id}"
