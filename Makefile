@@ -36,6 +36,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm
