@@ -43,3 +43,6 @@ def count(model: type) -> int:
 
 def ledger_counts() -> tuple[int, int, int]:
     return count(StripeEvent), count(Subscription), count(AuditEntry)
+
+
+from tests.support.stripe_fixtures import stripe_emulator  # noqa: E402,F401  (fixture)

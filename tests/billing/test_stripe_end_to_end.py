@@ -1,0 +1,149 @@
+"""Checkout to full access and back, with the Stripe emulator calling our webhook over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from app.config import get_settings
+from tests.support.live_server import live_server
+from tests.support.stripe_events import WEBHOOK_SECRET
+from tests.support.stripe_fixtures import EmulatorHandle
+
+
+@pytest.fixture
+def stripe_live(stripe_emulator: EmulatorHandle, monkeypatch) -> Iterator[EmulatorHandle]:
+    """Our app configured for the emulator and registered as its webhook endpoint."""
+    stripe_emulator.reset()
+    monkeypatch.setenv("FOLIO_STRIPE_SECRET_KEY", "sk_test_folio")
+    monkeypatch.setenv("FOLIO_STRIPE_API_BASE", stripe_emulator.base_url)
+    monkeypatch.setenv("FOLIO_STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    get_settings.cache_clear()
+    with live_server() as base:
+        stripe_emulator.register_webhook(f"{base}/webhooks/stripe", WEBHOOK_SECRET)
+        yield stripe_emulator
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def stripe_tier(client, admin, catalog, stripe_live) -> str:
+    """A tier whose monthly price exists in the emulator."""
+    price = stripe_live.client("sk_test_folio").v1.prices.create(
+        params={
+            "unit_amount": 1900,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Threat Pro"},
+        }
+    )
+    response = client.patch(
+        f"/api/v1/admin/tiers/{catalog.tier}",
+        headers=admin.headers,
+        json={
+            "prices": [
+                {
+                    "interval": "month",
+                    "amount": 1900,
+                    "currency": "usd",
+                    "stripe_price_id": price.id,
+                }
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    return catalog.tier
+
+
+def _read(client, reader) -> str:
+    return client.get("/api/v1/reports/subs", headers=reader.headers).json()["access"]
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _subscribe(client, reader, stripe_live, tier) -> str:
+    checkout = client.post(
+        "/api/v1/billing/checkout", headers=reader.headers, json={"tier": tier, "interval": "month"}
+    )
+    assert checkout.status_code == 200, checkout.text
+    url = checkout.json()["url"]
+    assert url.startswith(stripe_live.base_url)
+    session = stripe_live.complete_checkout(url.rsplit("/", 1)[1])
+    assert session["client_reference_id"] == str(reader.id)
+    stripe_live.wait_for_webhooks()
+    _wait_for(lambda: _read(client, reader) == "full")
+    return session["subscription"]
+
+
+def test_checkout_then_cancel(client, reader, publish, stripe_live, stripe_tier):
+    publish(slug="subs")
+    assert _read(client, reader) == "preview"
+    subscription_id = _subscribe(client, reader, stripe_live, stripe_tier)
+    stripe = stripe_live.client("sk_test_folio")
+    assert stripe.v1.subscriptions.retrieve(subscription_id).metadata["folio_user_id"] == str(
+        reader.id
+    )
+    portal = client.post("/api/v1/billing/portal", headers=reader.headers)
+    assert portal.status_code == 200 and portal.json()["url"].startswith(stripe_live.base_url)
+    stripe.v1.subscriptions.cancel(subscription_id)
+    stripe_live.wait_for_webhooks()
+    _wait_for(lambda: _read(client, reader) == "preview")
+
+
+def test_a_second_checkout_reuses_the_stripe_customer(client, reader, stripe_live, stripe_tier):
+    urls = [
+        client.post(
+            "/api/v1/billing/checkout",
+            headers=reader.headers,
+            json={"tier": stripe_tier, "interval": "month"},
+        ).json()["url"]
+        for _ in range(2)
+    ]
+    customers = {
+        stripe_live.client("sk_test_folio")
+        .v1.checkout.sessions.retrieve(u.rsplit("/", 1)[1])
+        .customer
+        for u in urls
+    }
+    assert len(customers) == 1
+
+
+def test_unknown_interval_price_is_a_4xx(client, reader, stripe_live, stripe_tier):
+    response = client.post(
+        "/api/v1/billing/checkout",
+        headers=reader.headers,
+        json={"tier": stripe_tier, "interval": "year"},
+    )
+    assert response.status_code == 422
+    missing = client.post(
+        "/api/v1/billing/checkout",
+        headers=reader.headers,
+        json={"tier": "no-such-tier", "interval": "month"},
+    )
+    assert missing.status_code == 404
+
+
+def test_stripe_sync_repairs_a_missed_webhook(client, reader, publish, stripe_live, stripe_tier):
+    publish(slug="subs")
+    subscription_id = _subscribe(client, reader, stripe_live, stripe_tier)
+    stripe_live.pause_webhooks()
+    stripe_live.set_subscription_status(subscription_id, "unpaid")
+    stripe_live.wait_for_webhooks()
+    assert _read(client, reader) == "full"  # the webhook never came
+    result = CliRunner().invoke(cli, ["stripe-sync"])
+    assert result.exit_code == 0, result.output
+    assert f"changed {subscription_id}: active -> unpaid" in result.output
+    assert _read(client, reader) == "preview"
+    again = CliRunner().invoke(cli, ["stripe-sync"])
+    assert "0 changed" in again.output
+    stripe_live.resume_webhooks()
