@@ -79,6 +79,28 @@ def seed_demo() -> None:
         typer.echo(line)
 
 
+@app.command("stripe-sync")
+def stripe_sync() -> None:
+    """Reconcile every subscription with the Stripe API (for missed webhooks)."""
+    from app.billing.sync import sync_subscriptions
+    from app.errors import FolioError
+
+    try:
+        report = sync_subscriptions(get_settings())
+    except FolioError as exc:
+        raise typer.BadParameter(exc.message) from exc
+    for line in report.changed:
+        typer.echo(f"changed {line}")
+    for line in report.failed:
+        typer.echo(f"FAILED {line}", err=True)
+    typer.echo(
+        f"{report.seen} subscriptions seen, {len(report.changed)} changed, "
+        f"{len(report.failed)} failed"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -89,8 +111,40 @@ def serve(
     import uvicorn
 
     get_settings()  # refuse to start on bad settings before forking workers
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=False, log_level="info")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Send what is due now, then exit.")] = False,
+) -> None:
+    """Send the email outbox, without serving HTTP (run any number of them)."""
+    import signal
+
+    from app.mail.sender import OutboxSender, deliver_due
+
+    settings = get_settings()
+    if once:
+        total = 0
+        while taken := deliver_due(settings):
+            total += taken
+        typer.echo(f"{total} emails handled")
+        return
+    sender = OutboxSender(settings)
+    # SIGTERM (docker stop, systemd) stops as cleanly as Ctrl-C: the current email finishes.
+    signal.signal(signal.SIGTERM, lambda *_: sender.stop(timeout=0))
+    try:
+        sender.run()
+    except KeyboardInterrupt:
+        sender.stop(timeout=0)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import ops
 from app.accounts.routes import router as accounts_router
 from app.admin.routes import router as admin_router
+from app.billing.routes import router as billing_router
+from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
 from app.errors import FolioError
+from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
 
@@ -32,8 +36,11 @@ def validation_error_response(_request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     # Only where and what: echoing the input back serves no one and can be huge.
     detail = [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""),
-         "type": error.get("type", "")}
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
         for error in exc.errors()
     ]
     return JSONResponse({"detail": detail}, 422)
@@ -54,7 +61,16 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        # Each serving process also sends the email outbox (safe with several: rows are
+        # claimed); off under tests unless FOLIO_OUTBOX_SENDER=on. See app/mail/sender.py.
+        sender = OutboxSender(settings) if settings.outbox_sender_enabled else None
+        if sender is not None:
+            sender.start()
+        try:
+            yield
+        finally:
+            if sender is not None:
+                await asyncio.to_thread(sender.stop)
 
     app = FastAPI(
         title="Folio",
@@ -72,4 +88,6 @@ def create_app() -> FastAPI:
     app.include_router(feeds_router)
     app.include_router(accounts_router)
     app.include_router(admin_router)
+    app.include_router(billing_router)
+    app.include_router(stripe_webhook_router)
     return app

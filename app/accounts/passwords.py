@@ -1,9 +1,18 @@
-"""Argon2id password hashing (OWASP parameters), always run off the event loop by callers."""
+"""Argon2id password hashing (OWASP parameters) and the password rules.
+
+Hashing costs ~50 ms of CPU. Every route that hashes or verifies is a sync `def`, which
+FastAPI runs in its threadpool, so argon2 never blocks the event loop (R-S1); keep them so.
+"""
 
 from __future__ import annotations
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.errors import Unprocessable
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256
 
 # OWASP Password Storage Cheat Sheet minimum: m=19 MiB, t=2, p=1.
 _hasher = PasswordHash((Argon2Hasher(memory_cost=19456, time_cost=2, parallelism=1),))
@@ -28,3 +37,14 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
 
 def burn_dummy_verification(password: str) -> None:
     _hasher.verify(password, _DUMMY_HASH)
+
+
+def check_password_rules(password: str, email: str) -> None:
+    """ASVS V6.2: length only (no composition rules), checked exactly as received: no
+    stripping, no truncation, no case folding of what is stored."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise Unprocessable(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.")
+    if password.strip().casefold() == email.strip().casefold():
+        raise Unprocessable("The password must not be your email address.")

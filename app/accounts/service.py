@@ -1,18 +1,30 @@
-"""Account logic: authentication, token issue, creating admins."""
+"""Account logic: registration, verification, sign-in (password, refresh, magic link), reset.
+
+Nothing here says whether an address has an account: register, reset and magic-link
+requests do the same visible thing for every address (R-S4), and sign-in failures read
+alike. Services only flush; the request's transaction commits (app.deps.get_session).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.accounts.passwords import hash_password, verify_password
-from app.accounts.schemas import TokenPair
+from app.accounts import one_time, refresh
+from app.accounts.passwords import check_password_rules, hash_password, verify_password
+from app.accounts.schemas import MAX_PASSWORD_INPUT, MagicLinkConfirm, RegisterIn, TokenPair
 from app.accounts.tokens import issue_access_token
 from app.config import Settings
 from app.errors import Forbidden, Unauthorized
+from app.mail.outbox import enqueue_email, may_send
 from app.models import User, utcnow
 
 BAD_CREDENTIALS = "Incorrect email or password"
+DISABLED = "This account is disabled"
+LINK_PATHS = {"verify": "verify", "reset": "reset", "account_exists": "reset", "magic": "magic"}
 
 
 def normalise_email(email: str) -> str:
@@ -25,13 +37,20 @@ def user_by_email(session: Session, email: str) -> User | None:
     ).scalar_one_or_none()
 
 
+def _usable(user: User | None) -> bool:
+    return user is not None and not user.disabled and user.erased_at is None
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
+    # verify_password runs a dummy argon2 verification for unknown emails: same cost, same 401.
+    if len(password) > MAX_PASSWORD_INPUT:
+        raise Unauthorized(BAD_CREDENTIALS)  # no stored password is that long: spare argon2
     user = user_by_email(session, email)
     ok, new_hash = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or user.erased_at is not None:
         raise Unauthorized(BAD_CREDENTIALS)
     if user.disabled:
-        raise Forbidden("This account is disabled")
+        raise Forbidden(DISABLED)
     if user.email_verified_at is None:
         raise Forbidden("Verify your email address first")
     if new_hash:
@@ -40,11 +59,149 @@ def authenticate(session: Session, email: str, password: str) -> User:
     return user
 
 
-def issue_tokens(session: Session, user: User, settings: Settings) -> TokenPair:
+def issue_tokens(
+    session: Session, user: User, settings: Settings, now: datetime | None = None
+) -> TokenPair:
+    """A new sign-in: an access token and the first refresh token of a new family."""
+    now = now or utcnow()
     return TokenPair(
-        access_token=issue_access_token(user.id, settings),  # type: ignore[arg-type]
+        access_token=issue_access_token(user.id, settings, now),  # type: ignore[arg-type]
+        refresh_token=refresh.issue_refresh_token(session, user.id, settings, now),  # type: ignore[arg-type]
         expires_in=settings.access_token_minutes * 60,
     )
+
+
+def refresh_tokens(session: Session, token: str, settings: Settings, now: datetime) -> TokenPair:
+    user, next_refresh = refresh.rotate_refresh_token(session, token, settings, now)
+    return TokenPair(
+        access_token=issue_access_token(user.id, settings, now),  # type: ignore[arg-type]
+        refresh_token=next_refresh,
+        expires_in=settings.access_token_minutes * 60,
+    )
+
+
+def log_out(session: Session, token: str, now: datetime) -> None:
+    """Revokes the refresh family. Access tokens are self-contained and live at most
+    FOLIO_ACCESS_TOKEN_MINUTES; the client drops its copy."""
+    refresh.revoke_family_of(session, token, now)
+
+
+def _email_link(
+    session: Session, settings: Settings, user: User, template: str, purpose: str, now: datetime
+) -> None:
+    """Writes one link email unless the address had its hourly share of this kind."""
+    if not may_send(session, user.email, template, settings, now):
+        return
+    token, code = one_time.create_one_time_token(session, user.id, purpose, settings, now)  # type: ignore[arg-type]
+    # Links are built from FOLIO_BASE_URL only, never from the request's Host header.
+    link = f"{settings.base_url}/{LINK_PATHS[template]}?token={token}"
+    enqueue_email(
+        session,
+        settings,
+        recipient=user.email,
+        template=template,
+        context={"link": link, "code": code},
+        now=now,
+    )
+
+
+def register(session: Session, settings: Settings, data: RegisterIn, now: datetime) -> None:
+    """A new address gets an account and a verification link; a taken one, a notice with
+    a reset link. Both paths hash a password, so they take the same time."""
+    email = normalise_email(data.email)
+    check_password_rules(data.password, email)
+    password_hash = hash_password(data.password)
+    existing = user_by_email(session, email)
+    if existing is None:
+        user = User(email=email, name=data.name, password_hash=password_hash, created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(user)
+                session.flush()
+        except IntegrityError:
+            # Registered by a concurrent request a moment ago: the address is taken now.
+            existing = user_by_email(session, email)
+        else:
+            _email_link(session, settings, user, "verify", one_time.VERIFY, now)
+            return
+    if _usable(existing):
+        _email_link(session, settings, existing, "account_exists", one_time.RESET, now)  # type: ignore[arg-type]
+
+
+def verify_email(session: Session, settings: Settings, token: str, now: datetime) -> TokenPair:
+    row = one_time.redeem(session, token, one_time.VERIFY, now)
+    user = session.get(User, row.user_id)
+    if not _usable(user):
+        raise Forbidden(DISABLED)
+    if user.email_verified_at is None:  # type: ignore[union-attr]
+        user.email_verified_at = now  # type: ignore[union-attr]
+        session.add(user)
+    return issue_tokens(session, user, settings, now)  # type: ignore[arg-type]
+
+
+def request_password_reset(session: Session, settings: Settings, email: str, now: datetime) -> None:
+    user = user_by_email(session, email)
+    if _usable(user):
+        _email_link(session, settings, user, "reset", one_time.RESET, now)  # type: ignore[arg-type]
+
+
+def set_password(
+    session: Session, settings: Settings, user: User, password: str, now: datetime
+) -> None:
+    """Stores a new password and ends every session: refresh families revoked, access
+    tokens issued before now refused (ASVS V7.4.3); the owner is told by email."""
+    check_password_rules(password, user.email)
+    user.password_hash = hash_password(password)
+    user.tokens_valid_after = now
+    session.add(user)
+    refresh.revoke_all_for_user(session, user.id, now)  # type: ignore[arg-type]
+    one_time.retire(session, user.id, one_time.RESET, now)  # type: ignore[arg-type]
+    if may_send(session, user.email, "password_changed", settings, now):
+        enqueue_email(
+            session,
+            settings,
+            recipient=user.email,
+            template="password_changed",
+            context={},
+            now=now,
+        )
+
+
+def confirm_password_reset(
+    session: Session, settings: Settings, token: str, password: str, now: datetime
+) -> None:
+    """No sign-in follows (OWASP): the reader signs in with the new password."""
+    row = one_time.redeem(session, token, one_time.RESET, now)
+    user = session.get(User, row.user_id)
+    if not _usable(user):
+        raise Forbidden(DISABLED)
+    set_password(session, settings, user, password, now)  # type: ignore[arg-type]
+    if user.email_verified_at is None:  # type: ignore[union-attr]
+        user.email_verified_at = now  # type: ignore[union-attr]  (the link proved the mailbox)
+
+
+def request_magic_link(session: Session, settings: Settings, email: str, now: datetime) -> None:
+    user = user_by_email(session, email)
+    if _usable(user):
+        _email_link(session, settings, user, "magic", one_time.MAGIC, now)  # type: ignore[arg-type]
+
+
+def confirm_magic_link(
+    session: Session, settings: Settings, data: MagicLinkConfirm, now: datetime
+) -> TokenPair:
+    if data.token is not None:
+        row = one_time.redeem_magic_link(session, data.token, now)
+    else:
+        user = user_by_email(session, data.email or "")
+        user_id = user.id if user is not None and user.erased_at is None else None
+        row = one_time.redeem_magic_code(session, user_id, data.code or "", settings, now)
+    user = session.get(User, row.user_id)
+    if not _usable(user):
+        raise Forbidden(DISABLED)
+    if user.email_verified_at is None:  # type: ignore[union-attr]
+        user.email_verified_at = now  # type: ignore[union-attr]  (the reader proved the mailbox)
+        session.add(user)
+    return issue_tokens(session, user, settings, now)  # type: ignore[arg-type]
 
 
 def create_or_promote_admin(session: Session, email: str, password: str, name: str = "") -> User:

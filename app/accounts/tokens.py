@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jose import JWTError, jwt
@@ -15,21 +15,38 @@ from app.errors import Unauthorized
 from app.models.base import utcnow
 
 ACCESS_TYPE = "access"
+INVALID_TOKEN = "Invalid or expired token"  # noqa: S105  (a message)
+
+
+class RecordedRefusal(Unauthorized):
+    """A 401 whose writes must stand: a revoked token family, a spent code attempt.
+
+    The request's session (app.deps.get_session) commits instead of rolling back when it
+    sees `keep_writes`, so the refusal cannot be retried as if it had never happened.
+    """
+
+    keep_writes = True
 
 
 def _signing_key(settings: Settings) -> str:
-    return settings.jwt_private_key if settings.jwt_algorithm == "RS256" else settings.secret_key  # type: ignore[return-value]
+    if settings.jwt_algorithm == "RS256":
+        return settings.jwt_private_key  # type: ignore[return-value]
+    return settings.secret_key
 
 
 def _verifying_key(settings: Settings) -> str:
-    return settings.jwt_public_key if settings.jwt_algorithm == "RS256" else settings.secret_key  # type: ignore[return-value]
+    if settings.jwt_algorithm == "RS256":
+        return settings.jwt_public_key  # type: ignore[return-value]
+    return settings.secret_key
 
 
 def issue_access_token(user_id: int, settings: Settings, now: datetime | None = None) -> str:
     now = now or utcnow()
     claims = {
         "sub": str(user_id),
-        "iat": int(now.timestamp()),
+        # NumericDate with microseconds (RFC 7519 allows non-integers): a token issued in
+        # the same second as a password change must still compare as older or newer.
+        "iat": round(now.timestamp(), 6),
         "exp": int((now + timedelta(minutes=settings.access_token_minutes)).timestamp()),
         "type": ACCESS_TYPE,
         "jti": secrets.token_urlsafe(8),
@@ -38,24 +55,32 @@ def issue_access_token(user_id: int, settings: Settings, now: datetime | None = 
 
 
 def read_access_token(token: str, settings: Settings) -> tuple[int, datetime]:
-    """(user id, issued at) of a valid access token, or Unauthorized."""
+    """(user id, issued at) of a valid access token, or Unauthorized.
+
+    Only the configured algorithm is accepted (no `none`, no HS/RS confusion), and `exp`,
+    `iat` and `sub` must be present (python-jose requires none of them by default).
+    """
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
             _verifying_key(settings),
             algorithms=[settings.jwt_algorithm],
-            options={"require_exp": True, "require_iat": True, "require_sub": True,
-                     "verify_aud": False},
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "verify_aud": False,
+            },
         )
-    except JWTError as exc:
-        raise Unauthorized("Invalid or expired token") from exc
+    except (JWTError, TypeError, ValueError) as exc:
+        raise Unauthorized(INVALID_TOKEN) from exc
     if claims.get("type") != ACCESS_TYPE:
-        raise Unauthorized("Invalid or expired token")
+        raise Unauthorized(INVALID_TOKEN)
     try:
         user_id = int(claims["sub"])
-        issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=utcnow().tzinfo)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise Unauthorized("Invalid or expired token") from exc
+        issued_at = datetime.fromtimestamp(float(claims["iat"]), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise Unauthorized(INVALID_TOKEN) from exc
     return user_id, issued_at
 
 
@@ -63,9 +88,20 @@ def new_secret(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
 
 
+def new_code(digits: int = 6) -> str:
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+
 def hash_secret(secret: str) -> str:
     """SHA-256 is right for long random secrets (no dictionary to guess from)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_code(code: str, salt: str, settings: Settings) -> str:
+    """A short code has a dictionary (10^6 values): keyed, so a leaked table cannot be
+    reversed without the server's secret, and salted per token."""
+    message = f"{salt}:{code}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
 def secrets_equal(a: str, b: str) -> bool:

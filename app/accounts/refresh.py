@@ -1,0 +1,103 @@
+"""Refresh tokens: opaque, stored hashed, rotated on every use, revoked by family.
+
+A family is the chain of tokens grown from one sign-in. Presenting a token that was
+already rotated (or revoked, or expired) is treated as theft (RFC 9700 §4.14.2): the whole
+family dies, including the token the legitimate holder got last.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from app.accounts.tokens import RecordedRefusal, hash_secret, new_secret, secrets_equal
+from app.config import Settings
+from app.models import RefreshToken, User
+
+DEAD_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105  (a message)
+
+
+def issue_refresh_token(
+    session: Session, user_id: int, settings: Settings, now: datetime, family: str | None = None
+) -> str:
+    token = new_secret(32)
+    session.add(
+        RefreshToken(
+            user_id=user_id,
+            token_hash=hash_secret(token),
+            family=family or uuid.uuid4().hex,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def _find(session: Session, token: str) -> RefreshToken | None:
+    digest = hash_secret(token)
+    row = session.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == digest)
+    ).scalar_one_or_none()
+    if row is None or not secrets_equal(row.token_hash, digest):
+        return None
+    return row
+
+
+def revoke_family(session: Session, family: str, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_all_for_user(session: Session, user_id: int, now: datetime) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def rotate_refresh_token(
+    session: Session, token: str, settings: Settings, now: datetime
+) -> tuple[User, str]:
+    """(the user, a new refresh token of the same family); the presented one is spent.
+
+    The spend is one conditional UPDATE whose row count says who won, so two concurrent
+    refreshes with one token cannot both succeed, on SQLite (writers serialised by BEGIN
+    IMMEDIATE) as on PostgreSQL (the row lock makes the second UPDATE re-check and miss).
+    """
+    row = _find(session, token)
+    if row is None:
+        raise RecordedRefusal(DEAD_REFRESH_TOKEN)
+    spent = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == row.id,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(rotated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    user = session.get(User, row.user_id)
+    usable = user is not None and not user.disabled and user.erased_at is None
+    if spent.rowcount != 1 or not usable:
+        revoke_family(session, row.family, now)
+        raise RecordedRefusal(DEAD_REFRESH_TOKEN)
+    return user, issue_refresh_token(session, row.user_id, settings, now, row.family)  # type: ignore[return-value]
+
+
+def revoke_family_of(session: Session, token: str, now: datetime) -> None:
+    """Logout: the presented token's whole family, whatever state it is in."""
+    row = _find(session, token)
+    if row is not None:
+        revoke_family(session, row.family, now)
