@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import ops
@@ -51,6 +52,13 @@ def http_error_response(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
 
 
+def refused_data_response(_request: Request, exc: Exception) -> JSONResponse:
+    # Input the database refuses (a NUL character in text on PostgreSQL, an out-of-range
+    # number); the request's transaction is already rolled back.
+    log.info("database refused input: %s", exc)
+    return JSONResponse({"detail": "Invalid input: the database cannot store a value sent"}, 400)
+
+
 def unexpected_error_response(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse({"detail": "Internal server error"}, 500)
@@ -81,6 +89,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(FolioError, folio_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
+    app.add_exception_handler(DataError, refused_data_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)

@@ -175,3 +175,20 @@ def test_a_bad_token_is_401_not_anonymous(client, publish):
     publish(slug="subs")
     response = client.get("/api/v1/reports/subs", headers={"Authorization": "Bearer nonsense"})
     assert response.status_code == 401 and response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs"),
+    [
+        ("post", "/api/v1/admin/reports",
+         {"json": {"title": "nul\u0000", "collection": "threat-monitor"}}),
+        ("get", "/api/v1/search", {"params": {"q": "drones\u0000"}}),
+        ("get", "/api/v1/reports", {"params": {"tag": "a\u0000b"}}),
+        ("post", "/api/v1/admin/tiers", {"json": {"slug": "t-nul", "name": "\u0000"}}),
+    ],
+)
+def test_nul_characters_are_a_4xx_on_every_database(client, admin, catalog, method, url, kwargs):
+    before = _counts()
+    response = getattr(client, method)(url, headers=admin.headers, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    assert _counts() == before
