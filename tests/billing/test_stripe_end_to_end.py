@@ -93,6 +93,26 @@ def test_checkout_then_cancel(client, reader, publish, stripe_live, stripe_tier)
     assert stripe.v1.subscriptions.retrieve(subscription_id).metadata["folio_user_id"] == str(
         reader.id
     )
+    me = client.get("/api/v1/me", headers=reader.headers).json()
+    [held] = me["subscriptions"]
+    assert (held["source"], held["status"], held["cancel_at_period_end"]) == (
+        "stripe",
+        "active",
+        False,
+    )
+    assert held["current_period_end"] and held["tier"] == stripe_tier
+    assert {e["source"] for e in me["entitlements"]} == {"stripe"}
+    stripe.v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": True})
+    stripe_live.wait_for_webhooks()
+    _wait_for(
+        lambda: (
+            client.get("/api/v1/me", headers=reader.headers).json()["subscriptions"][0][
+                "cancel_at_period_end"
+            ]
+            is True
+        )
+    )
+    assert _read(client, reader) == "full"  # still paid until the period ends
     portal = client.post("/api/v1/billing/portal", headers=reader.headers)
     assert portal.status_code == 200 and portal.json()["url"].startswith(stripe_live.base_url)
     stripe.v1.subscriptions.cancel(subscription_id)
