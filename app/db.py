@@ -11,11 +11,35 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.errors import BadRequest
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def build_engine(database_url: str) -> Engine:
+    engine = _create(database_url)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
+    return engine
+
+
+def _refuse_nul_characters(_conn, _cursor, _statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL cannot store NUL in text and SQLite can: refuse it on both, as a 400."""
+    if _has_nul(parameters):
+        raise BadRequest("Text may not contain NUL characters")
+
+
+def _has_nul(value: object) -> bool:
+    # Parameters come as a dict, a tuple, or (executemany) a list of either.
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _create(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(

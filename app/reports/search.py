@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.access import Viewer, decide_access
 from app.access.loading import load_entitlements
+from app.errors import BadRequest
 from app.models import Report
 from app.reports.schemas import SearchHit
 from app.reports.service import collection_by_slug, list_item
@@ -82,6 +83,8 @@ def search_reports(
     limit: int = 20,
 ) -> list[SearchHit]:
     """Ranked hits over the full text; each snippet from the preview unless access is full."""
+    if "\x00" in query:
+        raise BadRequest("The query may not contain NUL characters")
     collection_id = collection_by_slug(session, collection).id if collection else None
     params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id, "limit": limit}
     if session.get_bind().dialect.name == "sqlite":
