@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.access.client_ip import client_ip
 from app.access.viewer import Anonymous, Member, Viewer
+from app.accounts.service import member_of
 from app.accounts.tokens import read_access_token
 from app.config import Settings, get_settings
 from app.db import get_engine, writer_bind
@@ -82,14 +83,7 @@ def member_from_token(session: Session, token: str, settings: Settings, ip: str 
     # before a password change in the same second is refused and one issued after is not.
     if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
         raise Unauthorized("Invalid or expired token")
-    return Member(
-        id=user.id,  # type: ignore[arg-type]
-        email=user.email,
-        role=user.role,
-        email_verified=user.email_verified_at is not None,
-        name=user.name,
-        client_ip=ip,
-    )
+    return member_of(user, ip)
 
 
 async def get_viewer(

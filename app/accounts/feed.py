@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.access import Member
+from app.accounts.service import member_of
 from app.accounts.tokens import hash_secret, new_secret
 from app.errors import NotFound
 from app.models import User
@@ -18,13 +19,7 @@ def viewer_for_feed_token(session: Session, token: str) -> Member:
     ).scalar_one_or_none()
     if user is None or user.disabled or user.erased_at is not None:
         raise NotFound("Unknown feed")
-    return Member(
-        id=user.id,  # type: ignore[arg-type]
-        email=user.email,
-        role=user.role,
-        email_verified=user.email_verified_at is not None,
-        name=user.name,
-    )
+    return member_of(user)
 
 
 def rotate_feed_token(session: Session, user: User) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.access import Member
 from app.accounts import one_time, refresh
 from app.accounts.passwords import check_password_rules, hash_password, verify_password
 from app.accounts.schemas import MAX_PASSWORD_INPUT, MagicLinkConfirm, RegisterIn, TokenPair
@@ -217,3 +218,15 @@ def create_or_promote_admin(session: Session, email: str, password: str, name: s
     session.add(user)
     session.flush()
     return user
+
+
+def member_of(user: User, client_ip: str | None = None) -> Member:
+    """The viewer a user is, as the access decision sees them."""
+    return Member(
+        id=user.id,  # type: ignore[arg-type]
+        email=user.email,
+        role=user.role,
+        email_verified=user.email_verified_at is not None,
+        name=user.name,
+        client_ip=client_ip,
+    )

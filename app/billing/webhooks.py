@@ -108,30 +108,35 @@ HANDLERS: dict[str, Callable[[Session, VerifiedEvent, str], str]] = {
 }
 
 
+def locked_ledger_row(session: Session, event: VerifiedEvent) -> StripeEvent:
+    """The event's ledger row, inserted if new, locked until the transaction ends."""
+    insert_ignoring_conflict(
+        session,
+        StripeEvent,
+        {
+            "stripe_event_id": event.id,
+            "type": event.type,
+            "created": event.created,
+            "payload": event.payload,
+            "received_at": utcnow(),
+            "outcome": "",
+            "attempts": 0,
+        },
+        ["stripe_event_id"],
+    )
+    return session.execute(
+        select(StripeEvent)
+        .where(StripeEvent.stripe_event_id == event.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
 def ingest_event(event: VerifiedEvent) -> tuple[bool, str]:
     """(applied now, outcome). One transaction: a failure leaves nothing and is retried."""
     with session_scope(write=True) as session:
-        insert_ignoring_conflict(
-            session,
-            StripeEvent,
-            {
-                "stripe_event_id": event.id,
-                "type": event.type,
-                "created": event.created,
-                "payload": event.payload,
-                "received_at": utcnow(),
-                "outcome": "",
-                "attempts": 0,
-            },
-            ["stripe_event_id"],
-        )
         # Concurrent deliveries of one event queue here; the first applies it, the rest see it done.
-        ledger = session.execute(
-            select(StripeEvent)
-            .where(StripeEvent.stripe_event_id == event.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).scalar_one()
+        ledger = locked_ledger_row(session, event)
         if ledger.processed_at is not None:
             return False, ledger.outcome
         handler = HANDLERS.get(event.type)
@@ -150,23 +155,7 @@ def record_failure(event: VerifiedEvent, error: Exception) -> None:
     """After a rollback: the ledger says the event came and failed; processed_at stays empty."""
     try:
         with session_scope(write=True) as session:
-            insert_ignoring_conflict(
-                session,
-                StripeEvent,
-                {
-                    "stripe_event_id": event.id,
-                    "type": event.type,
-                    "created": event.created,
-                    "payload": event.payload,
-                    "received_at": utcnow(),
-                    "outcome": "",
-                    "attempts": 0,
-                },
-                ["stripe_event_id"],
-            )
-            ledger = session.execute(
-                select(StripeEvent).where(StripeEvent.stripe_event_id == event.id)
-            ).scalar_one()
+            ledger = locked_ledger_row(session, event)
             if ledger.processed_at is None:
                 ledger.attempts += 1
                 ledger.outcome = f"failed: {type(error).__name__}: {error}"[:2000]
