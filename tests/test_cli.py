@@ -87,3 +87,34 @@ def test_create_admin_refuses_a_short_password():
 
 def test_migrate_is_idempotent():
     assert runner.invoke(app, ["migrate"]).exit_code == 0
+
+
+def test_seed_demo_loads_a_working_site_and_can_run_again(client):
+    first = runner.invoke(app, ["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@example.com / admin-demo-pass" in first.output
+    assert "reader@example.com / reader-demo-pass" in first.output
+    again = runner.invoke(app, ["seed-demo"])
+    assert "0 created, 12 updated" in again.output
+    assert _report_count() == 12
+    listed = client.get("/api/v1/reports", params={"limit": 100}).json()["items"]
+    assert len(listed) == 11  # the scheduled one is not out yet
+    levels = [r["access_level"] for r in listed]
+    assert levels.count("public") == 1 and levels.count("registered") == 1
+    assert sum(r["complimentary"] for r in listed) == 2  # one flagged, one past free_after
+    assert len(client.get("/api/v1/collections").json()) == 3
+    token = client.post(
+        "/api/v1/auth/login",
+        data={"username": "subscriber@example.com", "password": "subscriber-demo-pass"},
+    ).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    for report in listed:
+        body = client.get(f"/api/v1/reports/{report['slug']}", headers=headers).json()
+        assert body["access"] == "full", report["slug"]
+
+
+def test_swagger_authorize_uses_the_password_login(client):
+    schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
+    flow = schemes["OAuth2PasswordBearer"]["flows"]["password"]
+    assert flow["tokenUrl"] == "/api/v1/auth/login"
+    assert client.get("/docs").status_code == 200
