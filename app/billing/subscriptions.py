@@ -38,17 +38,28 @@ def tier_for_price(session: Session, price_id: str | None) -> int | None:
     ).scalar_one_or_none()
 
 
+def locked_user(session: Session, *conditions) -> User | None:  # type: ignore[no-untyped-def]
+    """The user row locked before anything in this transaction references it.
+
+    Writing a row that points at the user takes a share lock on it, and linking a customer
+    updates a unique column, which needs the full lock: taken later, two events for one
+    user would each hold the first and wait for the second (a deadlock on PostgreSQL).
+    """
+    return session.execute(
+        select(User).where(*conditions).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
 def match_user(session: Session, customer_id: str | None, folio_user_id: int | None) -> User | None:
     """By Stripe customer first, else by the user id the Checkout Session put in metadata."""
     if customer_id:
-        user = session.execute(
-            select(User).where(User.stripe_customer_id == customer_id)
-        ).scalar_one_or_none()
+        user = locked_user(session, User.stripe_customer_id == customer_id)
         if user is not None:
             return user
     if folio_user_id is None:
         return None
-    user = session.get(User, folio_user_id)
+    user = locked_user(session, User.id == folio_user_id)
+    # Re-read under the lock: the first event to link a customer wins, none overwrites it.
     if user is not None and customer_id and user.stripe_customer_id is None:
         user.stripe_customer_id = customer_id
         session.add(user)
@@ -185,7 +196,7 @@ def link_checkout(
     now = now or utcnow()
     if facts.folio_user_id is None or facts.customer_id is None:
         return "ignored: no user or customer on the session"
-    user = session.get(User, facts.folio_user_id)
+    user = locked_user(session, User.id == facts.folio_user_id)
     if user is None:
         return f"ignored: unknown user {facts.folio_user_id}"
     if user.stripe_customer_id not in (None, facts.customer_id):

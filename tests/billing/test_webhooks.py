@@ -336,3 +336,24 @@ def test_two_events_for_one_subscription_concurrently_end_in_the_newer_state(
 def test_malformed_but_signed_event_is_400(deliver):
     body = json.dumps({"id": "evt_1", "type": "x"}).encode()
     assert deliver(body).status_code == 400
+
+
+def test_concurrent_events_for_one_user_neither_deadlock_nor_relink_the_customer(
+    deliver, reader, subscribed_report
+):
+    bodies = [
+        se.event(
+            "customer.subscription.created",
+            se.subscription(f"sub_many_{n}", customer=f"cus_many_{n}", user_id=reader.id),
+        )
+        for n in range(24)
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(deliver, bodies))
+    assert [r.status_code for r in responses] == [200] * 24
+    with session_scope(write=False) as session:
+        linked = session.get(User, reader.id).stripe_customer_id
+        first_linked = session.execute(
+            select(Subscription.stripe_customer_id).where(Subscription.stripe_customer_id == linked)
+        ).scalar_one()
+    assert linked == first_linked and count(Subscription) == 24
