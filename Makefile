@@ -37,6 +37,7 @@ format: install
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm

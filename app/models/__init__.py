@@ -12,8 +12,9 @@ from app.models.users import OneTimeToken, RefreshToken, User
 
 metadata = SQLModel.metadata
 
-# Search structures live outside the models (FTS5 table, a tsvector index): not compared.
-UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search")
+# Search structures live outside the models (the FTS5 table on SQLite; the generated
+# tsvector column and its index on PostgreSQL): not compared.
+UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search", "search_vector")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
