@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -14,8 +15,12 @@ from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Price, User
 
-# A double click within this window returns the same Checkout Session (idempotency key).
+# A double click within this window returns the same session (the idempotency key).
 CHECKOUT_KEY_WINDOW_SECONDS = 600
+
+
+def window_of(instant: float) -> int:
+    return int(instant) // CHECKOUT_KEY_WINDOW_SECONDS
 
 
 def ensure_customer(session: Session, user: User, settings: Settings) -> str:
@@ -59,7 +64,7 @@ def create_checkout(
     assert user is not None
     price = price_for(session, tier_ref, interval)
     customer_id = ensure_customer(session, user, settings)
-    window = int(time.time()) // CHECKOUT_KEY_WINDOW_SECONDS
+    window = window_of(time.time())
     checkout = stripe_call(
         stripe_client(settings).v1.checkout.sessions.create,
         params={
@@ -88,5 +93,7 @@ def create_portal(session: Session, member: Member, settings: Settings) -> str:
     portal = stripe_call(
         client.v1.billing_portal.sessions.create,
         params={"customer": user.stripe_customer_id, "return_url": f"{settings.base_url}/account"},
+        # Portal URLs are short-lived: the key covers retries of this request, not replays.
+        options={"idempotency_key": f"portal:{user.id}:{uuid.uuid4()}"},
     )
     return portal.url
