@@ -180,8 +180,11 @@ def test_a_bad_token_is_401_not_anonymous(client, publish):
 @pytest.mark.parametrize(
     ("method", "url", "kwargs"),
     [
-        ("post", "/api/v1/admin/reports",
-         {"json": {"title": "nul\u0000", "collection": "threat-monitor"}}),
+        (
+            "post",
+            "/api/v1/admin/reports",
+            {"json": {"title": "nul\u0000", "collection": "threat-monitor"}},
+        ),
         ("get", "/api/v1/search", {"params": {"q": "drones\u0000"}}),
         ("get", "/api/v1/reports", {"params": {"tag": "a\u0000b"}}),
         ("post", "/api/v1/admin/tiers", {"json": {"slug": "t-nul", "name": "\u0000"}}),
