@@ -1,6 +1,7 @@
 """Access: the one decision (decide.py), what viewers hold (entitlements.py), who they are."""
 
 from app.access.decide import (
+    LIVE_STATUSES,
     Access,
     Decision,
     Reason,
@@ -14,6 +15,7 @@ from app.access.entitlements import Entitlement, HeldSubscription, Licence, Tier
 from app.access.viewer import Anonymous, Member, Viewer
 
 __all__ = [
+    "LIVE_STATUSES",
     "Access",
     "Anonymous",
     "Decision",

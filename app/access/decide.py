@@ -51,9 +51,13 @@ class Decision:
         return self.access is Access.FULL
 
 
+# Reports in these states are live once their published_at has passed (no cron flips them).
+LIVE_STATUSES = ("published", "scheduled")
+
+
 def is_live(report: ReportFacts, now: datetime) -> bool:
-    """Published, or scheduled and its time has come (no cron needed to flip it)."""
-    if report.status not in ("published", "scheduled"):
+    """Published, or scheduled and its time has come."""
+    if report.status not in LIVE_STATUSES:
         return False
     return report.published_at is not None and report.published_at <= now
 

@@ -15,7 +15,7 @@ from app.access import Access, Decision, Reason, Viewer, decide_access
 from app.access.loading import load_entitlements
 from app.config import Settings
 from app.models import Collection, Report
-from app.reports.service import LIVE_STATUSES, ReportView, view_of
+from app.reports.service import ReportView, live_clause, view_of
 
 FEED_SIZE = 50
 # The public feeds are read by anyone and cached anywhere: previews, whatever the report.
@@ -23,7 +23,7 @@ PUBLIC_FEED_DECISION = Decision(Access.PREVIEW, Reason.LOGIN_REQUIRED)
 
 
 def latest_live(session: Session, now: datetime, collection: Collection | None) -> Sequence[Report]:
-    query = select(Report).where(Report.status.in_(LIVE_STATUSES), Report.published_at <= now)
+    query = select(Report).where(live_clause(now))
     if collection is not None:
         query = query.where(Report.collection_id == collection.id)
     return (

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, text
 from sqlmodel import Session
 
-from app.access import Viewer, decide_access
+from app.access import LIVE_STATUSES, Viewer, decide_access
 from app.access.loading import load_entitlements
 from app.errors import BadRequest
-from app.models import Report
+from app.models import Report, UTCDateTime
 from app.reports.schemas import SearchHit
 from app.reports.service import collection_by_slug, list_item
 
@@ -22,6 +22,15 @@ HIT_START, HIT_END = "\ue000", "\ue001"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 # Only constants are interpolated; reader input is always a bound parameter.
+# Both queries filter with the access package's live statuses and take `now` as a UTC
+# instant typed like the column, so neither dialect needs converting by hand.
+_SHARED_PARAMS = (
+    bindparam("live_statuses", value=list(LIVE_STATUSES), expanding=True),
+    bindparam("now", type_=UTCDateTime()),
+    bindparam("staff"),
+    bindparam("collection_id"),
+)
+
 # Rank first, then make snippets for the page only: in one sorted SELECT, snippet() would
 # run for every match before the LIMIT (seconds at 100,000 reports).
 _SQLITE_SEARCH = text(f"""
@@ -29,7 +38,7 @@ _SQLITE_SEARCH = text(f"""
         SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 1.0, 0.0) AS score
         FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
         WHERE reports_fts MATCH :match
-          AND (:staff OR (r.status IN ('published', 'scheduled') AND r.published_at <= :now))
+          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
           AND (:collection_id IS NULL OR r.collection_id = :collection_id)
         ORDER BY score, r.id DESC
         LIMIT :limit
@@ -40,7 +49,7 @@ _SQLITE_SEARCH = text(f"""
     FROM hits JOIN reports_fts ON reports_fts.rowid = hits.id
     WHERE reports_fts MATCH :match
     ORDER BY hits.score, hits.id DESC
-""")
+""").bindparams(*_SHARED_PARAMS)
 
 _PG_HEADLINE = (
     f"'StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=12, "
@@ -52,7 +61,7 @@ _PG_SEARCH = text(f"""
         SELECT r.id, ts_rank(r.search_vector, q.query) AS rank, q.query
         FROM reports r, websearch_to_tsquery('english', :query) AS q(query)
         WHERE r.search_vector @@ q.query
-          AND (:staff OR (r.status IN ('published', 'scheduled') AND r.published_at <= :now))
+          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
           AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
         ORDER BY rank DESC, r.id DESC
         LIMIT :limit
@@ -62,7 +71,7 @@ _PG_SEARCH = text(f"""
            ts_headline('english', r.full_text, hits.query, {_PG_HEADLINE}) AS full_snippet
     FROM hits JOIN reports r ON r.id = hits.id
     ORDER BY hits.rank DESC, hits.id DESC
-""").bindparams(bindparam("staff"), bindparam("collection_id"))
+""").bindparams(*_SHARED_PARAMS)
 
 
 def fts5_match(query: str) -> str | None:
@@ -95,7 +104,6 @@ def search_reports(
         match = fts5_match(query)
         if match is None:
             return []
-        params["now"] = now.replace(tzinfo=None)  # stored naive UTC on SQLite
         rows = session.execute(_SQLITE_SEARCH, {**params, "match": match}).all()
     else:
         rows = session.execute(_PG_SEARCH, {**params, "query": query}).all()

@@ -9,10 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session
 
-from app.access import Access, Decision, Reason, Viewer, decide_access, is_complimentary, is_visible
+from app.access import (
+    LIVE_STATUSES,
+    Access,
+    Decision,
+    Reason,
+    Viewer,
+    decide_access,
+    is_complimentary,
+    is_visible,
+)
 from app.access.loading import load_entitlements
 from app.config import Settings
 from app.errors import BadRequest, NotFound
@@ -28,7 +37,11 @@ from app.reports.schemas import (
 )
 
 MAX_PAGE = 100
-LIVE_STATUSES = ("published", "scheduled")
+
+
+def live_clause(now: datetime) -> ColumnElement[bool]:
+    """`is_live` as SQL: what readers may see in lists and feeds (R-A3)."""
+    return and_(Report.status.in_(LIVE_STATUSES), Report.published_at <= now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +245,7 @@ def list_reports(
         query = select(Report)
     else:
         sort_at = Report.published_at
-        query = select(Report).where(Report.status.in_(LIVE_STATUSES), Report.published_at <= now)
+        query = select(Report).where(live_clause(now))
     if collection is not None:
         query = query.where(Report.collection_id == collection_by_slug(session, collection).id)
     if tag is not None:
