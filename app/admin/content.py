@@ -21,7 +21,7 @@ from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Collection, Report
 from app.reports import editing
 from app.reports.schemas import FootnoteOut
-from app.reports.service import decode_cursor, encode_cursor
+from app.reports.service import decode_cursor, encode_cursor, report_by_slug
 
 router = APIRouter(
     prefix="/api/v1/admin", tags=["admin: content"], dependencies=[Depends(require_editor)]
@@ -107,7 +107,7 @@ def create_report(
 
 @router.get("/reports/{slug}", response_model=ReportAdminOut, responses=error_responses(NotFound))
 def read_report(slug: Slug, session: SessionDep) -> ReportAdminOut:
-    return report_admin_out(editing.report_by_slug(session, slug))
+    return report_admin_out(report_by_slug(session, slug))
 
 
 @router.patch("/reports/{slug}", response_model=ReportAdminOut, responses=WRITE_ERRORS)

@@ -34,15 +34,19 @@ def collection_ids(session: Session, slugs: list[str]) -> list[int]:
     return [found[s] for s in dict.fromkeys(slugs)]
 
 
-def tier_collection_slugs(session: Session, tier: Tier) -> list[str]:
-    return list(
-        session.execute(
-            select(Collection.slug)
-            .join(TierCollection, TierCollection.collection_id == Collection.id)
-            .where(TierCollection.tier_id == tier.id)
+def collection_slugs_by_tier(session: Session, tier_ids: list[int]) -> dict[int, list[str]]:
+    """The slugs of the collections each tier names, sorted, in one query for all tiers."""
+    slugs: dict[int, list[str]] = {tier_id: [] for tier_id in tier_ids}
+    if tier_ids:
+        rows = session.execute(
+            select(TierCollection.tier_id, Collection.slug)
+            .join(Collection, Collection.id == TierCollection.collection_id)
+            .where(TierCollection.tier_id.in_(tier_ids))
             .order_by(Collection.slug)
-        ).scalars()
-    )
+        ).all()
+        for tier_id, slug in rows:
+            slugs[tier_id].append(slug)
+    return slugs
 
 
 def tier_out(session: Session, tier: Tier) -> TierOut:
@@ -51,7 +55,7 @@ def tier_out(session: Session, tier: Tier) -> TierOut:
         slug=tier.slug,
         name=tier.name,
         description=tier.description,
-        collections=tier_collection_slugs(session, tier),
+        collections=collection_slugs_by_tier(session, [tier.id])[tier.id],  # type: ignore[list-item]
         all_collections=tier.all_collections,
         prices=[
             PriceOut(

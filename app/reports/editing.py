@@ -18,9 +18,9 @@ from app.admin.schemas import (
 )
 from app.audit import actor_of, record_audit
 from app.content import render_report, slugify
-from app.errors import Conflict, NotFound, Unprocessable
+from app.errors import Conflict, Unprocessable
 from app.models import Collection, Report, ReportTag, utcnow
-from app.reports.service import collection_by_slug
+from app.reports.service import collection_by_slug, report_by_slug
 
 AUDITED_REPORT_FIELDS = (
     "slug",
@@ -148,13 +148,6 @@ def create_report(
         target=f"report:{report.slug}",
         after=_audit_view(report),
     )
-    return report
-
-
-def report_by_slug(session: Session, slug: str) -> Report:
-    report = session.execute(select(Report).where(Report.slug == slug)).scalar_one_or_none()
-    if report is None:
-        raise NotFound("Report not found")
     return report
 
 

@@ -23,6 +23,7 @@ from app.access import (
     is_visible,
 )
 from app.access.loading import load_entitlements
+from app.billing.catalog import collection_slugs_by_tier
 from app.config import Settings
 from app.errors import BadRequest, NotFound
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
@@ -61,9 +62,18 @@ def view_of(report: Report, decision: Decision) -> ReportView:
     return ReportView(report, decision, report.preview_html, report.preview_footnotes)
 
 
-def find_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> Report:
+def report_by_slug(session: Session, slug: str) -> Report:
+    """Any report, drafts included (editors' routes); readers go through find_report."""
     report = session.execute(select(Report).where(Report.slug == slug)).scalar_one_or_none()
-    if report is None or not is_visible(report, viewer, now):
+    if report is None:
+        raise NotFound("Report not found")
+    return report
+
+
+def find_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> Report:
+    """The report if this viewer may know it exists (R-A3): the same 404 otherwise."""
+    report = report_by_slug(session, slug)
+    if not is_visible(report, viewer, now):
         raise NotFound("Report not found")
     return report
 
@@ -101,16 +111,7 @@ def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
 
 def tiers_public(session: Session, tiers: Sequence[Tier]) -> list[TierPublic]:
     """Public shapes of several tiers in one query for all their collections."""
-    slugs: dict[int, list[str]] = {tier.id: [] for tier in tiers}  # type: ignore[misc]
-    if slugs:
-        rows = session.execute(
-            select(TierCollection.tier_id, Collection.slug)
-            .join(Collection, Collection.id == TierCollection.collection_id)
-            .where(TierCollection.tier_id.in_(slugs))
-            .order_by(Collection.slug)
-        ).all()
-        for tier_id, slug in rows:
-            slugs[tier_id].append(slug)
+    slugs = collection_slugs_by_tier(session, [tier.id for tier in tiers])  # type: ignore[misc]
     return [
         TierPublic(
             slug=tier.slug,
