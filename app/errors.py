@@ -54,10 +54,6 @@ class Conflict(FolioError):
     status_code = 409
 
 
-class PayloadTooLarge(FolioError):
-    status_code = 413
-
-
 class Unprocessable(FolioError):
     status_code = 422
 

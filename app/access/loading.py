@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.access.entitlements import (
+    GRANTING_STRIPE_STATUSES,
     Entitlement,
     HeldSubscription,
     Licence,
@@ -45,7 +46,8 @@ def load_entitlements(session: Session, viewer: Viewer, now: datetime) -> list[E
                 select(Subscription).where(
                     Subscription.user_id == viewer.id,  # type: ignore[union-attr]
                     Subscription.tier_id.is_not(None),
-                    Subscription.status.in_(("active", "trialing", "past_due")),
+                    # Comps are "active" too; the pure rules then judge each row.
+                    Subscription.status.in_(GRANTING_STRIPE_STATUSES),
                 )
             )
             .scalars()

@@ -35,10 +35,6 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
         return False, None
 
 
-def burn_dummy_verification(password: str) -> None:
-    _hasher.verify(password, _DUMMY_HASH)
-
-
 def check_password_rules(password: str, email: str) -> None:
     """ASVS V6.2: length only (no composition rules), checked exactly as received: no
     stripping, no truncation, no case folding of what is stored."""

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
+from app.access.entitlements import GRANTING_STRIPE_STATUSES
 from app.deps import SessionDep, require_admin
 from app.models import AuditEntry, Price, Subscription, User, utcnow
 
@@ -48,7 +49,7 @@ def stats(session: SessionDep) -> dict[str, Any]:
         session.execute(
             select(Subscription.source, func.count(func.distinct(Subscription.user_id)))
             .where(
-                Subscription.status.in_(("active", "trialing", "past_due")),
+                Subscription.status.in_(GRANTING_STRIPE_STATUSES),
                 (Subscription.current_period_end.is_(None))
                 | (Subscription.current_period_end > now),
             )

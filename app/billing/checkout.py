@@ -19,10 +19,6 @@ from app.models import Price, User
 CHECKOUT_KEY_WINDOW_SECONDS = 600
 
 
-def window_of(instant: float) -> int:
-    return int(instant) // CHECKOUT_KEY_WINDOW_SECONDS
-
-
 def ensure_customer(session: Session, user: User, settings: Settings) -> str:
     """The user's Stripe customer, created once and stored on the user."""
     if user.stripe_customer_id:
@@ -64,7 +60,7 @@ def create_checkout(
     assert user is not None
     price = price_for(session, tier_ref, interval)
     customer_id = ensure_customer(session, user, settings)
-    window = window_of(time.time())
+    window = int(time.time()) // CHECKOUT_KEY_WINDOW_SECONDS
     checkout = stripe_call(
         stripe_client(settings).v1.checkout.sessions.create,
         params={

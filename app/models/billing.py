@@ -8,8 +8,6 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 
-INTERVALS = ("month", "year")
-GRANTING_STRIPE_STATUSES = frozenset({"active", "trialing", "past_due"})
 FINAL_STRIPE_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 

@@ -8,9 +8,6 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 
-ACCESS_LEVELS = ("public", "registered", "subscribers")
-STATUSES = ("draft", "scheduled", "published")
-
 
 class Collection(SQLModel, table=True):
     __tablename__ = "collections"

@@ -7,8 +7,6 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 
-REQUEST_STATUSES = ("pending", "approved", "declined")
-
 
 class Organization(SQLModel, table=True):
     __tablename__ = "organizations"

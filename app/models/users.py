@@ -7,8 +7,6 @@ from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 
-ROLES = ("reader", "editor", "admin")
-
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
