@@ -68,6 +68,17 @@ def import_reports(directory: Path) -> None:
         raise typer.Exit(1)
 
 
+@app.command("rerender-reports")
+def rerender_reports() -> None:
+    """Render and cut every report again (after FOLIO_PREVIEW_PARAGRAPHS changes)."""
+    from app.db import session_scope
+    from app.reports.editing import rerender_all
+
+    with session_scope() as session:
+        count = rerender_all(session, get_settings().preview_paragraphs)
+    typer.echo(f"{count} reports rendered again")
+
+
 @app.command("seed-demo")
 def seed_demo() -> None:
     """Demo collections, tiers, reports, an admin and readers; prints their credentials."""

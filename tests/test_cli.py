@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from app.cli import app
+from app.config import get_settings
 from app.db import session_scope
 from app.models import Report
 
@@ -118,3 +119,15 @@ def test_swagger_authorize_uses_the_password_login(client):
     flow = schemes["OAuth2PasswordBearer"]["flows"]["password"]
     assert flow["tokenUrl"] == "/api/v1/auth/login"
     assert client.get("/docs").status_code == 200
+
+
+def test_rerender_reports_applies_a_new_preview_length(client, publish, monkeypatch):
+    body = "\n\n".join(f"Paragraph {word}." for word in ("one", "two", "three", "four"))
+    publish(slug="no-marker", body=body)
+    assert "three" in client.get("/api/v1/reports/no-marker").json()["body_html"]
+    monkeypatch.setenv("FOLIO_PREVIEW_PARAGRAPHS", "1")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["rerender-reports"])
+    assert result.exit_code == 0 and "1 reports rendered again" in result.output
+    preview = client.get("/api/v1/reports/no-marker").json()["body_html"]
+    assert "one" in preview and "two" not in preview
