@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.config import get_settings
 from app.db import session_scope
-from app.models import Report
+from app.models import Report, User
 
 runner = CliRunner()
 
@@ -83,7 +83,9 @@ def test_create_admin_then_log_in(client):
 
 def test_create_admin_refuses_a_short_password():
     result = runner.invoke(app, ["create-admin", "a@example.org", "--password", "short"])
-    assert result.exit_code != 0
+    assert result.exit_code == 2 and "10 characters" in result.output
+    with session_scope(write=False) as session:
+        assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0
 
 
 def test_migrate_is_idempotent():

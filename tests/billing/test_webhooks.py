@@ -229,10 +229,13 @@ def test_checkout_completed_alone_grants_nothing(client, deliver, reader, subscr
         assert session.get(User, reader.id).stripe_customer_id == "cus_123"
 
 
-def test_unknown_price_customer_and_type_are_recorded_and_200(deliver, reader, catalog):
+def test_unknown_price_customer_and_type_are_recorded_and_200(
+    client, deliver, reader, subscribed_report
+):
     unknown_price = deliver(_subscription_event(reader, price="price_nobody_sells"))
     assert unknown_price.status_code == 200
     assert "unknown price" in unknown_price.json()["outcome"]
+    assert access(client, reader) == "preview"  # an active subscription to nothing we sell
     stranger = deliver(
         se.event("customer.subscription.created", se.subscription(sub_id="sub_x", customer="cus_x"))
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -112,7 +113,12 @@ def test_feeds_carry_previews_only(client, secret_report, catalog):
         _assert_clean(response.text, url)
 
 
-def test_paywall_and_errors_do_not_echo_text_after_the_cut(client, secret_report):
-    missing = client.get("/api/v1/reports/cut-test-missing")
-    assert missing.status_code == 404
-    _assert_clean(missing.text, "404")
+def test_cached_and_refused_reads_carry_nothing_after_the_cut(client, secret_report):
+    first = client.get("/api/v1/reports/cut-test")
+    _assert_clean(json.dumps(first.json()["paywall"]), "paywall")
+    etag = {"If-None-Match": first.headers["etag"]}
+    cached = client.get("/api/v1/reports/cut-test", headers=etag)
+    assert cached.status_code == 304 and cached.content == b""
+    refused = client.get("/api/v1/reports/cut-test", headers={"Authorization": "Bearer forged"})
+    assert refused.status_code == 401
+    _assert_clean(refused.text, "401")
