@@ -36,9 +36,10 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _user_id(metadata: Any) -> int | None:
-    if not isinstance(metadata, dict):
-        return None
-    raw = metadata.get("folio_user_id")
+    return _as_int(metadata.get("folio_user_id")) if isinstance(metadata, dict) else None
+
+
+def _as_int(raw: Any) -> int | None:
     try:
         return int(raw) if raw is not None else None
     except (TypeError, ValueError):
@@ -115,7 +116,7 @@ class CheckoutFacts:
 
 def checkout_facts(session: Obj) -> CheckoutFacts:
     reference = session.get("client_reference_id")
-    user_id = _user_id({"folio_user_id": reference}) or _user_id(session.get("metadata"))
+    user_id = _as_int(reference) or _user_id(session.get("metadata"))
     return CheckoutFacts(
         customer_id=_id(session.get("customer")),
         subscription_id=_id(session.get("subscription")),

@@ -8,7 +8,6 @@ of the newest `{BASE_URL}/verify?token=…` line received by that address.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -19,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 from app.config import get_settings
 from app.mail.sender import deliver_due
+from tests.support.ports import free_port
 
 
 class Collector:
@@ -38,12 +38,6 @@ class Collector:
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Mailbox:

@@ -39,7 +39,6 @@ import atexit
 import contextlib
 import http.server
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,14 +52,10 @@ import httpx
 import pytest
 import stripe
 
+from tests.support.ports import free_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "sk_test_folio_emulator"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class EmulatorError(RuntimeError):
