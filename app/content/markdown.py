@@ -12,6 +12,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
 from app.content.footnotes import CitationAnchors, split_footnote_block
+from app.content.sanitize import renderer_attribute
 
 _AUDIT_KEY = "folio_audit"
 _ANCHORS_KEY = "folio_anchors"
@@ -63,11 +64,14 @@ def _render_citation(
 ) -> str:
     anchors: CitationAnchors = env[_ANCHORS_KEY]
     n, anchor = anchors.next_anchor(tokens[idx].meta["label"])
-    return f'<sup class="footnote-ref"><a href="#fn-{n}" id="{anchor}">[{n}]</a></sup>'
+    css_class, anchor_id = renderer_attribute("footnote-ref"), renderer_attribute(anchor)
+    return f'<sup class="{css_class}"><a href="#fn-{n}" id="{anchor_id}">[{n}]</a></sup>'
 
 
 def _build_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # The fence's language class is ours to write, so the sanitiser keeps it.
+    md = MarkdownIt("commonmark", {"langPrefix": renderer_attribute("language-")})
+    md.enable(["table", "strikethrough"])
     # Inline notes (^[...]) have no label to warn about or to cite twice; Folio keeps to [^label].
     md.use(footnote_plugin, inline=False)
     md.core.ruler.after("inline", "folio_audit", _audit_source)
