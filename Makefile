@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.render
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm

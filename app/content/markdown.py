@@ -1,7 +1,8 @@
 """The Markdown dialect of report bodies: parsing once, and rendering token runs to HTML."""
 
 import re
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
@@ -12,28 +13,69 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
 from app.content.footnotes import CitationAnchors, split_footnote_block
+from app.content.sanitize import renderer_attribute
 
 _AUDIT_KEY = "folio_audit"
 _ANCHORS_KEY = "folio_anchors"
+
+# Lines as the block parser counts them: only "\n" ends one (str.splitlines knows more).
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 # The footnote plugin's own label syntax: no spaces, no empty label.
 _CITATION_SYNTAX = re.compile(r"\[\^([^\]\s]+)\]")
 
 
+@dataclass(frozen=True, slots=True)
+class NoteDefinition:
+    """Where one footnote definition stands in the source: lines [start, end)."""
+
+    label: str
+    start: int
+    end: int
+
+
 @dataclass(slots=True)
 class _SourceAudit:
-    definitions: list[str] = field(default_factory=list)
+    source: str = ""
+    definitions: list[NoteDefinition] = field(default_factory=list)
     unmatched_citations: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class ParsedMarkdown:
-    """A body parsed once: its block tokens, its cited notes, and what the author should hear."""
+    """A body parsed once: its block tokens, its cited notes, and what the author should hear.
+
+    Token maps count lines of `lines`, the source as the parser read it (newlines normalised).
+    """
 
     body: list[Token]
     notes: dict[str, list[Token]]
-    definitions: tuple[str, ...]
+    lines: tuple[str, ...]
+    note_definitions: tuple[NoteDefinition, ...]
     unmatched_citations: tuple[str, ...]
+
+    @property
+    def definitions(self) -> tuple[str, ...]:
+        """Labels of every footnote definition, in source order, repeats included."""
+        return tuple(definition.label for definition in self.note_definitions)
+
+    def source_before(self, line: int, notes: Iterable[str]) -> str:
+        """The source up to `line`, then the definitions of `notes` that stand after it.
+
+        Markdown resolves link references and notes across the whole document; a preview
+        parsed from this text can resolve only what is written before the cut, plus the
+        notes it cites, which it shows.
+        """
+        wanted = set(notes)
+        later = [
+            # A note written inside a list item is indented; on its own it must not be code.
+            textwrap.dedent("".join(self.lines[definition.start : definition.end]))
+            for definition in self.note_definitions
+            if definition.label in wanted and definition.start >= line
+        ]
+        # Blank lines end whatever block the text before ends in, and part the notes.
+        parts = ["".join(self.lines[:line]), *later]
+        return "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
 
 
 def _audit_source(state: StateCore) -> None:
@@ -45,9 +87,11 @@ def _audit_source(state: StateCore) -> None:
     audit = state.env.get(_AUDIT_KEY)
     if not isinstance(audit, _SourceAudit):
         return
+    audit.source = state.src
     for token in state.tokens:
         if token.type == "footnote_reference_open":
-            audit.definitions.append(token.meta["label"])
+            start, end = token.map or (0, 0)
+            audit.definitions.append(NoteDefinition(token.meta["label"], start, end))
         elif token.type == "inline":
             for child in token.children or ():
                 if child.type == "text":
@@ -63,11 +107,14 @@ def _render_citation(
 ) -> str:
     anchors: CitationAnchors = env[_ANCHORS_KEY]
     n, anchor = anchors.next_anchor(tokens[idx].meta["label"])
-    return f'<sup class="footnote-ref"><a href="#fn-{n}" id="{anchor}">[{n}]</a></sup>'
+    css_class, anchor_id = renderer_attribute("footnote-ref"), renderer_attribute(anchor)
+    return f'<sup class="{css_class}"><a href="#fn-{n}" id="{anchor_id}">[{n}]</a></sup>'
 
 
 def _build_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    # The fence's language class is ours to write, so the sanitiser keeps it.
+    md = MarkdownIt("commonmark", {"langPrefix": renderer_attribute("language-")})
+    md.enable(["table", "strikethrough"])
     # Inline notes (^[...]) have no label to warn about or to cite twice; Folio keeps to [^label].
     md.use(footnote_plugin, inline=False)
     md.core.ruler.after("inline", "folio_audit", _audit_source)
@@ -86,7 +133,8 @@ def parse_markdown(source: str) -> ParsedMarkdown:
     return ParsedMarkdown(
         body=body,
         notes=notes,
-        definitions=tuple(audit.definitions),
+        lines=tuple(_LINE.findall(audit.source)),
+        note_definitions=tuple(audit.definitions),
         unmatched_citations=tuple(audit.unmatched_citations),
     )
 

@@ -12,7 +12,7 @@ from app.content.footnotes import (
     footnote_warnings,
     number_citations,
 )
-from app.content.markdown import parse_markdown, render_tokens
+from app.content.markdown import ParsedMarkdown, parse_markdown, render_tokens
 from app.content.sanitize import html_to_text, sanitize_html
 
 
@@ -30,23 +30,37 @@ class RenderedReport:
     has_cut: bool
 
 
-def render_report(markdown: str, *, preview_blocks: int = 3) -> RenderedReport:
-    """Render a Markdown body into full and preview HTML, their footnotes, text and warnings."""
+def render_report(
+    markdown: str, *, preview_blocks: int = 3, access_level: str = "subscribers"
+) -> RenderedReport:
+    """Render a Markdown body into full and preview HTML, their footnotes, text and warnings.
+
+    The preview is rendered from the source before the cut plus the notes it cites, so no
+    link, image or note defined after the cut resolves in it. Any `access_level` but
+    "public" means the preview is never the whole body (see cut_preview); the default is
+    the strict one.
+    """
     parsed = parse_markdown(markdown)
-    cut = cut_preview(parsed.body, preview_blocks)
+    cut = cut_preview(
+        parsed.body,
+        preview_blocks,
+        never_whole=access_level != "public",
+        notes=parsed.notes.values(),
+    )
     numbers = number_citations(cut.full, parsed.notes)
 
-    # One set of anchors for the body and then its notes keeps every citation id unique on the
-    # full page; the preview is a prefix of the body, so fresh anchors give it the same ids.
+    # One set of anchors for the body and then its notes keeps every citation id unique.
     full_anchors = CitationAnchors(numbers)
     full_html = sanitize_html(render_tokens(cut.full, full_anchors))
-    preview_html = sanitize_html(render_tokens(cut.preview, CitationAnchors(numbers)))
-    notes = _render_notes(parsed.notes, numbers, full_anchors)
-
-    # A preview note that cites another note links to it, so that note comes along too.
-    preview_labels = number_citations(cut.preview, parsed.notes)
-    full_footnotes = tuple(notes.values())
-    preview_footnotes = tuple(note for label, note in notes.items() if label in preview_labels)
+    full_footnotes = tuple(_render_notes(parsed.notes, numbers, full_anchors))
+    if cut.end_line is None:
+        preview_html, preview_footnotes = full_html, full_footnotes
+    else:
+        # A preview note that cites another note links to it, so that note comes along too.
+        cited = number_citations(cut.preview, parsed.notes)
+        preview_html, preview_footnotes = _render_preview(
+            parse_markdown(parsed.source_before(cut.end_line, cited)), numbers
+        )
 
     warnings = [
         *footnote_warnings(parsed.definitions, numbers, parsed.unmatched_citations),
@@ -64,17 +78,32 @@ def render_report(markdown: str, *, preview_blocks: int = 3) -> RenderedReport:
     )
 
 
+def _render_preview(
+    preview: ParsedMarkdown, full_numbers: Mapping[str, int]
+) -> tuple[str, tuple[Footnote, ...]]:
+    """The preview's HTML and notes, its notes numbered as in the full text."""
+    cited = number_citations(preview.body, preview.notes)
+    numbers = dict(full_numbers)
+    for label in cited:
+        # The full text numbers every note its prefix cites; a fresh number beats a failed save.
+        numbers.setdefault(label, len(numbers) + 1)
+    anchors = CitationAnchors(numbers)
+    html = sanitize_html(render_tokens(preview.body, anchors))
+    notes = _render_notes(preview.notes, {label: numbers[label] for label in cited}, anchors)
+    return html, tuple(notes)
+
+
 def _render_notes(
     notes: Mapping[str, Sequence[Token]],
     numbers: Mapping[str, int],
     anchors: CitationAnchors,
-) -> dict[str, Footnote]:
-    """Each numbered note by label, in number order."""
+) -> list[Footnote]:
+    """Each numbered note, in number order."""
     by_number = sorted(numbers.items(), key=lambda item: item[1])
-    return {
-        label: Footnote(n=n, html=sanitize_html(render_tokens(notes.get(label, ()), anchors)))
+    return [
+        Footnote(n=n, html=sanitize_html(render_tokens(notes.get(label, ()), anchors)))
         for label, n in by_number
-    }
+    ]
 
 
 def _plain_text(body_html: str, notes: Iterable[Footnote]) -> str:

@@ -79,7 +79,10 @@ def update_collection(
 
 
 def _apply_rendering(report: Report, preview_blocks: int) -> None:
-    rendered = render_report(report.body, preview_blocks=preview_blocks)
+    # The access level decides whether a short body may be its own preview (R-C2).
+    rendered = render_report(
+        report.body, preview_blocks=preview_blocks, access_level=report.access_level
+    )
     report.full_html = rendered.full_html
     report.preview_html = rendered.preview_html
     report.full_footnotes = [asdict(note) for note in rendered.full_footnotes]
@@ -180,7 +183,7 @@ def update_report(
     for key, value in changes.items():
         setattr(report, key, value)
     report.published_at = _check_schedule(report.status, report.published_at, utcnow())
-    if "body" in changes:
+    if "body" in changes or "access_level" in changes:
         _apply_rendering(report, preview_blocks)
     report.updated_at = utcnow()
     session.add(report)

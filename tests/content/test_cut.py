@@ -54,15 +54,15 @@ def test_marker_wins_over_the_block_count():
     assert "Paragraph four." not in report.preview_html
 
 
-def test_marker_at_the_very_end_means_no_cut():
-    report = render_report("One.\n\nTwo.\n\n<!-- paywall -->\n")
+def test_marker_at_the_very_end_of_a_public_report_means_no_cut():
+    report = render_report("One.\n\nTwo.\n\n<!-- paywall -->\n", access_level="public")
 
     assert not report.has_cut
     assert report.preview_html == report.full_html
 
 
 def test_marker_followed_only_by_footnote_definitions_means_no_cut():
-    report = render_report("One[^a].\n\n<!-- paywall -->\n\n[^a]: Source.\n")
+    report = render_report("One[^a].\n\n<!-- paywall -->\n\n[^a]: Source.\n", access_level="public")
 
     assert not report.has_cut
     assert report.preview_footnotes == report.full_footnotes
@@ -77,17 +77,18 @@ def test_marker_at_the_very_start_leaves_an_empty_preview():
 
 
 def test_marker_inside_a_code_block_is_just_code():
-    report = render_report("```\n<!-- paywall -->\n```\n\nText.")
+    report = render_report("```\n<!-- paywall -->\n```\n\nText.", access_level="public")
 
     assert not report.has_cut
     assert "&lt;!-- paywall --&gt;" in report.full_html
+    assert any("in code is ignored" in warning for warning in report.warnings)
 
 
 def test_marker_inside_a_list_is_ignored_with_a_warning():
     report = render_report("- one\n\n  <!-- paywall -->\n- two\n\nAfter.", preview_blocks=1)
 
     assert "two" in report.preview_html
-    assert any("inside a list or quote" in warning for warning in report.warnings)
+    assert any("inside a list, quote or note" in warning for warning in report.warnings)
 
 
 def test_without_a_marker_the_preview_is_the_first_three_blocks():
@@ -134,8 +135,8 @@ def test_footnote_definitions_and_comments_do_not_count_as_blocks():
     assert "Three." not in report.preview_html
 
 
-def test_no_cut_when_the_body_is_not_longer_than_the_preview():
-    report = render_report("One.\n\nTwo.\n\nThree.")
+def test_no_cut_when_a_public_body_is_not_longer_than_the_preview():
+    report = render_report("One.\n\nTwo.\n\nThree.", access_level="public")
 
     assert not report.has_cut
     assert report.preview_html == report.full_html

@@ -54,7 +54,7 @@ def test_a_note_keeps_all_its_paragraphs():
 
 
 def test_labels_can_be_any_word():
-    report = render_report("Claim[^note-a].\n\n[^note-a]: Labelled note.\n")
+    report = render_report("Claim[^note-a].\n\n[^note-a]: Labelled note.\n", access_level="public")
 
     assert report.full_footnotes == (Footnote(n=1, html="<p>Labelled note.</p>"),)
     assert report.warnings == ()
@@ -125,13 +125,15 @@ def test_a_citation_without_a_note_warns_and_stays_literal():
 
 
 def test_a_citation_without_a_note_warns_even_when_no_note_exists():
-    report = render_report("Claim[^9] and again[^9].\n")
+    report = render_report("Claim[^9] and again[^9].\n", access_level="public")
 
     assert report.warnings == ("citation [^9] has no note",)
 
 
 def test_citation_syntax_in_code_or_escaped_does_not_warn():
-    report = render_report("Use `[^9]` or \\[^9] for notes.\n\n```\n[^8]\n```\n")
+    report = render_report(
+        "Use `[^9]` or \\[^9] for notes.\n\n```\n[^8]\n```\n", access_level="public"
+    )
 
     assert report.warnings == ()
 

@@ -105,3 +105,55 @@ def test_fenced_code_is_escaped_and_keeps_its_language():
 
     assert '<code class="language-python">' in report.full_html
     assert "&lt;b&gt;" in report.full_html
+
+
+def test_author_html_cannot_set_ids_or_classes():
+    body = (
+        '<a id="login" class="button" href="/x">a</a> <img id="logo" class="c" src="/i.png"> '
+        '<span id="config" class="paywall">s</span> <sup class="footnote-ref">1</sup> '
+        '<code class="language-python">c</code> <a id="fnref-1" href="#fn-1">fake</a>\n'
+    )
+
+    html = render_report(body).full_html
+
+    assert "id=" not in html
+    assert "class=" not in html
+    assert 'href="/x"' in html and 'src="/i.png"' in html
+
+
+def test_ids_and_classes_of_our_own_renderer_survive():
+    report = render_report("Claim[^a] and again[^a].\n\n```python\nx\n```\n\n[^a]: Source.\n")
+
+    assert '<sup class="footnote-ref"><a href="#fn-1" id="fnref-1" ' in report.full_html
+    assert 'id="fnref-1-2"' in report.full_html
+    assert '<code class="language-python">' in report.full_html
+
+
+def test_a_fence_language_cannot_smuggle_another_class():
+    html = render_report('```python" id="x\nx\n```\n').full_html
+
+    assert 'id="x"' not in html
+    assert "<code" in html
+
+
+def test_protocol_relative_urls_are_removed():
+    body = (
+        "[md](//evil.example/a) ![img](//evil.example/b.png)\n\n"
+        '<a href="//evil.example/c">c</a> <img src="//evil.example/d.png"> '
+        '<a href="\\\\evil.example/e">e</a> <a href="/\\evil.example/f">f</a> '
+        '<a href=" //evil.example/g">g</a> <a href="/&#9;/evil.example/h">h</a> '
+        '<a href="&#47;&#47;evil.example/i">i</a>\n'
+    )
+
+    html = render_report(body).full_html
+
+    assert "evil.example" not in html
+    assert "md" in html and "<img" in html
+
+
+def test_relative_paths_that_are_not_protocol_relative_survive():
+    html = render_report('[a](/reports/x) <img src="charts/c.png"> [b](?page=2)\n').full_html
+
+    assert 'href="/reports/x"' in html
+    assert 'src="charts/c.png"' in html
+    assert 'href="?page=2"' in html
