@@ -133,6 +133,16 @@ def test_an_unchanged_file_writes_nothing(tmp_path: Path, catalog, client, admin
     assert client.get("/api/v1/admin/audit", headers=admin.headers).json() == audit
 
 
+def test_a_date_without_offset_reads_as_utc_and_stays_unchanged(tmp_path: Path, catalog):
+    naive = GOOD.replace("2026-10-02T09:00:00Z", "2026-10-02 09:00:00")
+    (tmp_path / "gulf-ports.md").write_text(naive, encoding="utf-8")
+    assert (
+        "published 2026-10-02 09:00 UTC"
+        in runner.invoke(app, ["import-reports", str(tmp_path)]).output
+    )
+    assert "unchanged gulf-ports" in runner.invoke(app, ["import-reports", str(tmp_path)]).output
+
+
 def test_create_admin_then_log_in(client):
     result = runner.invoke(
         app, ["create-admin", "Boss@Example.org", "--password", "a long admin password"]
