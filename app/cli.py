@@ -50,20 +50,23 @@ def create_admin(
 
 @app.command("import-reports")
 def import_reports(directory: Path) -> None:
-    """Import Markdown reports with YAML front matter; a bad file is named and skipped."""
+    """Import Markdown reports with YAML front matter; a bad file is named and skipped.
+
+    A re-import changes only the fields a file's front matter names, and the body."""
     from app.db import session_scope
+    from app.models import utcnow
     from app.reports.importing import import_directory
 
     if not directory.is_dir():
         raise typer.BadParameter(f"{directory} is not a directory")
     with session_scope() as session:
         result = import_directory(session, directory, get_settings().preview_paragraphs)
-    for slug in result.created:
-        typer.echo(f"created {slug}")
-    for slug in result.updated:
-        typer.echo(f"updated {slug}")
+    now = utcnow()
+    for item in result.imported:
+        typer.echo(f"{item.outcome} {item.slug}: {item.status_line(now)}")
     for name, why in result.failed.items():
         typer.echo(f"FAILED {name}: {why}", err=True)
+    typer.echo(result.summary())
     if result.failed:
         raise typer.Exit(1)
 
@@ -80,13 +83,32 @@ def rerender_reports() -> None:
 
 
 @app.command("seed-demo")
-def seed_demo() -> None:
-    """Demo collections, tiers, reports, an admin and readers; prints their credentials."""
+def seed_demo(
+    reset: Annotated[
+        bool, typer.Option(help="Delete everything in the database first, then seed.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before --reset deletes (needed in scripts).")
+    ] = False,
+) -> None:
+    """Demo collections, tiers, reports, an admin and readers, into an empty database only;
+    prints their credentials. A database holding anything is left as it is."""
+    import sys
+
+    from sqlalchemy.engine import make_url
+
     from app.demo.seed import seed_demo_content
 
-    if get_settings().env == "production":
+    settings = get_settings()
+    if settings.env == "production":
         raise typer.BadParameter("refusing to load demo content in production")
-    for line in seed_demo_content():
+    if reset and not yes:
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        if not sys.stdin.isatty():
+            typer.echo("--reset deletes everything in the database: add --yes to confirm", err=True)
+            raise typer.Exit(1)
+        typer.confirm(f"Delete every report, account and subscription in {database}?", abort=True)
+    for line in seed_demo_content(reset=reset):
         typer.echo(line)
 
 

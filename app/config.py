@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # Comma-separated CIDRs, e.g. "10.0.0.0/8,::1".
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     preview_paragraphs: int = Field(3, ge=1, le=50)
+    # The feeds' <language>: a language tag such as en, fr or pt-BR.
+    feed_language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     metered_free_reads: int = Field(0, ge=0)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     login_failures_per_account: int = 5

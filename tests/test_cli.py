@@ -11,6 +11,7 @@ from app.cli import app
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Report, User
+from tests.support.app import create_user, login
 
 runner = CliRunner()
 
@@ -67,6 +68,81 @@ def test_import_again_updates_by_slug(tmp_path: Path, catalog, client):
     assert "Boardings fell" in client.get("/api/v1/reports/gulf-ports").json()["body_html"]
 
 
+def _front_matter_without(field: str) -> str:
+    return "".join(line for line in GOOD.splitlines(keepends=True) if not line.startswith(field))
+
+
+def test_reimport_without_published_at_keeps_the_date(tmp_path: Path, catalog, client):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    runner.invoke(app, ["import-reports", str(tmp_path)])
+    (tmp_path / "gulf-ports.md").write_text(
+        _front_matter_without("published_at:").replace("rose", "fell"), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["import-reports", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    body = client.get("/api/v1/reports/gulf-ports").json()
+    assert "fell" in body["body_html"]
+    assert body["published_at"] == "2026-10-02T09:00:00Z"
+
+
+def test_reimport_leaves_fields_its_front_matter_does_not_name(
+    tmp_path: Path, catalog, client, admin
+):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    runner.invoke(app, ["import-reports", str(tmp_path)])
+    edited = client.patch(
+        "/api/v1/admin/reports/gulf-ports",
+        headers=admin.headers,
+        json={"access_level": "public", "tags": ["edited"]},
+    )
+    assert edited.status_code == 200, edited.text
+    (tmp_path / "gulf-ports.md").write_text(
+        _front_matter_without("access_level:").replace("tags: [ports, piracy]\n", ""),
+        encoding="utf-8",
+    )
+    runner.invoke(app, ["import-reports", str(tmp_path)])
+    body = client.get("/api/v1/reports/gulf-ports").json()
+    assert body["access_level"] == "public" and body["tags"] == ["edited"]
+    assert body["published_at"] == "2026-10-02T09:00:00Z"
+
+
+def test_import_prints_each_reports_outcome_and_status(tmp_path: Path, catalog, client):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "notes.md").write_text(_front_matter_without("status:"), encoding="utf-8")
+    first = runner.invoke(app, ["import-reports", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert "created gulf-ports: published 2026-10-02 09:00 UTC" in first.output
+    assert "created notes: draft, not visible to readers" in first.output
+    assert "2 created, 0 updated, 0 unchanged, 0 failed" in first.output
+    (tmp_path / "notes.md").write_text(
+        _front_matter_without("status:").replace("rose", "fell"), encoding="utf-8"
+    )
+    again = runner.invoke(app, ["import-reports", str(tmp_path)])
+    assert "unchanged gulf-ports: published 2026-10-02 09:00 UTC" in again.output
+    assert "updated notes: draft, not visible to readers" in again.output
+    assert "0 created, 1 updated, 1 unchanged, 0 failed" in again.output
+
+
+def test_an_unchanged_file_writes_nothing(tmp_path: Path, catalog, client, admin):
+    (tmp_path / "gulf-ports.md").write_text(GOOD, encoding="utf-8")
+    runner.invoke(app, ["import-reports", str(tmp_path)])
+    before = client.get("/api/v1/reports/gulf-ports").json()["updated_at"]
+    audit = client.get("/api/v1/admin/audit", headers=admin.headers).json()
+    assert "unchanged gulf-ports" in runner.invoke(app, ["import-reports", str(tmp_path)]).output
+    assert client.get("/api/v1/reports/gulf-ports").json()["updated_at"] == before
+    assert client.get("/api/v1/admin/audit", headers=admin.headers).json() == audit
+
+
+def test_a_date_without_offset_reads_as_utc_and_stays_unchanged(tmp_path: Path, catalog):
+    naive = GOOD.replace("2026-10-02T09:00:00Z", "2026-10-02 09:00:00")
+    (tmp_path / "gulf-ports.md").write_text(naive, encoding="utf-8")
+    assert (
+        "published 2026-10-02 09:00 UTC"
+        in runner.invoke(app, ["import-reports", str(tmp_path)]).output
+    )
+    assert "unchanged gulf-ports" in runner.invoke(app, ["import-reports", str(tmp_path)]).output
+
+
 def test_create_admin_then_log_in(client):
     result = runner.invoke(
         app, ["create-admin", "Boss@Example.org", "--password", "a long admin password"]
@@ -92,13 +168,12 @@ def test_migrate_is_idempotent():
     assert runner.invoke(app, ["migrate"]).exit_code == 0
 
 
-def test_seed_demo_loads_a_working_site_and_can_run_again(client):
+def test_seed_demo_loads_a_working_site(client):
     first = runner.invoke(app, ["seed-demo"])
     assert first.exit_code == 0, first.output
+    assert "12 created, 0 updated, 0 unchanged, 0 failed" in first.output
     assert "admin@example.com / admin-demo-pass" in first.output
     assert "reader@example.com / reader-demo-pass" in first.output
-    again = runner.invoke(app, ["seed-demo"])
-    assert "0 created, 12 updated" in again.output
     assert _report_count() == 12
     listed = client.get("/api/v1/reports", params={"limit": 100}).json()["items"]
     assert len(listed) == 11  # the scheduled one is not out yet
@@ -106,14 +181,64 @@ def test_seed_demo_loads_a_working_site_and_can_run_again(client):
     assert levels.count("public") == 1 and levels.count("registered") == 1
     assert sum(r["complimentary"] for r in listed) == 2  # one flagged, one past free_after
     assert len(client.get("/api/v1/collections").json()) == 3
-    token = client.post(
-        "/api/v1/auth/login",
-        data={"username": "subscriber@example.com", "password": "subscriber-demo-pass"},
-    ).json()
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    headers = login(client, "subscriber@example.com", "subscriber-demo-pass")
     for report in listed:
         body = client.get(f"/api/v1/reports/{report['slug']}", headers=headers).json()
         assert body["access"] == "full", report["slug"]
+
+
+DEMO_SLUG = "drone-procurement-sahel-2026"
+
+
+def _edit_a_demo_report(client) -> None:
+    headers = login(client, "admin@example.com", "admin-demo-pass")
+    edited = client.patch(
+        f"/api/v1/admin/reports/{DEMO_SLUG}", headers=headers, json={"title": "My own title"}
+    )
+    assert edited.status_code == 200, edited.text
+
+
+def _title() -> str:
+    with session_scope(write=False) as session:
+        return session.execute(select(Report.title).where(Report.slug == DEMO_SLUG)).scalar_one()
+
+
+def test_seed_demo_again_keeps_what_a_user_changed(client):
+    runner.invoke(app, ["seed-demo"])
+    _edit_a_demo_report(client)
+    again = runner.invoke(app, ["seed-demo"])
+    assert again.exit_code == 0, again.output
+    assert "already holds 12 reports, 3 collections, 3 tiers, 3 accounts" in again.output
+    assert "nothing changed" in again.output
+    assert _title() == "My own title"
+
+
+def test_seed_demo_adds_nothing_beside_an_existing_account(client, reader):
+    result = runner.invoke(app, ["seed-demo"])
+    assert result.exit_code == 0 and "already holds 1 account:" in result.output
+    assert _report_count() == 0
+
+
+def test_seed_demo_reset_starts_over(client):
+    runner.invoke(app, ["seed-demo"])
+    _edit_a_demo_report(client)
+    create_user("someone@example.org")
+    result = runner.invoke(app, ["seed-demo", "--reset", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "deleted everything: 12 reports, 3 collections, 3 tiers, 4 accounts" in result.output
+    assert "12 created" in result.output
+    assert _title() != "My own title" and _report_count() == 12
+    with session_scope(write=False) as session:
+        emails = set(session.execute(select(User.email)).scalars())
+    assert emails == {"admin@example.com", "reader@example.com", "subscriber@example.com"}
+    login(client, "subscriber@example.com", "subscriber-demo-pass")
+
+
+def test_seed_demo_reset_outside_a_terminal_wants_yes_and_changes_nothing(client, reader):
+    result = runner.invoke(app, ["seed-demo", "--reset"])
+    assert result.exit_code == 1 and "--yes" in result.output
+    login(client, reader.email)
+    assert _report_count() == 0
 
 
 def test_swagger_authorize_uses_the_password_login(client):

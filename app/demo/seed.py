@@ -1,19 +1,23 @@
-"""`folio seed-demo`: the demo catalogue, reports and accounts; safe to run again."""
+"""`folio seed-demo`: the demo catalogue, reports and accounts, into an empty database only.
+
+`make run` calls it on every start, so a database that holds anything is left exactly as
+it is (a user's edits survive); `reset=True` deletes every row Folio stores and seeds anew.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.accounts.passwords import hash_password
-from app.admin.schemas import CollectionIn, CompIn, TierIn, TierUpdate
+from app.admin.schemas import CollectionIn, CompIn, TierIn
 from app.billing import catalog, comps
 from app.config import get_settings
 from app.db import session_scope
-from app.models import Collection, Subscription, Tier, User, utcnow
+from app.models import Collection, Organization, Report, Tier, User, metadata, utcnow
 from app.reports import editing
 from app.reports.importing import import_directory
 
@@ -24,65 +28,88 @@ DEMO_ACCOUNTS = (
     ("reader@example.com", "reader-demo-pass", "reader", None),
     ("subscriber@example.com", "subscriber-demo-pass", "reader", "all-access"),
 )
+# What a person may have made or changed: any of it means the database is not for seeding.
+HOLDINGS = (
+    ("reports", Report),
+    ("collections", Collection),
+    ("tiers", Tier),
+    ("organizations", Organization),
+    ("accounts", User),
+)
 
 
-def _upsert_catalog(session: Session) -> None:
+def holdings(session: Session) -> dict[str, int]:
+    counts = {
+        name: session.execute(select(func.count()).select_from(model)).scalar_one()
+        for name, model in HOLDINGS
+    }
+    return {name: count for name, count in counts.items() if count}
+
+
+def delete_everything(session: Session) -> None:
+    """Every row of every table (the schema and its migration stamp stay): a fresh start."""
+    for table in reversed(metadata.sorted_tables):
+        session.execute(table.delete())
+    session.flush()
+
+
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name if n > 1 else name[:-1]}" for name, n in counts.items())
+
+
+def _create_catalog(session: Session) -> None:
     data = yaml.safe_load((DEMO_DIR / "catalog.yaml").read_text(encoding="utf-8"))
     for raw in data["collections"]:
-        wanted = CollectionIn.model_validate(raw)
-        if session.execute(select(Collection.id).where(Collection.slug == wanted.slug)).first():
-            continue
-        editing.create_collection(session, wanted, None)
+        editing.create_collection(session, CollectionIn.model_validate(raw), None)
     for raw in data["tiers"]:
-        wanted_tier = TierIn.model_validate(raw)
-        if session.execute(select(Tier.id).where(Tier.slug == wanted_tier.slug)).first():
-            catalog.update_tier(
-                session, wanted_tier.slug, TierUpdate.model_validate(wanted_tier.model_dump()), None
-            )
-        else:
-            catalog.create_tier(session, wanted_tier, None)
+        catalog.create_tier(session, TierIn.model_validate(raw), None)
 
 
-def _upsert_account(session: Session, email: str, password: str, role: str) -> User:
-    user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    if user is None:
-        user = User(email=email, name=email.split("@")[0].title())
-    user.password_hash = hash_password(password)
-    user.role = role
-    user.disabled = False
-    user.email_verified_at = user.email_verified_at or utcnow()
+def _create_account(session: Session, email: str, password: str, role: str) -> User:
+    user = User(
+        email=email,
+        name=email.split("@")[0].title(),
+        password_hash=hash_password(password),
+        role=role,
+        email_verified_at=utcnow(),
+    )
     session.add(user)
     session.flush()
     return user
 
 
-def _ensure_comp(session: Session, user: User, tier_slug: str) -> None:
-    held = session.execute(
-        select(Subscription.id).where(
-            Subscription.user_id == user.id,
-            Subscription.source == "comp",
-            Subscription.status == "active",
-        )
-    ).first()
-    if held is None:
-        comps.grant_comp(session, user.id, CompIn(tier=tier_slug, note="demo"), None)  # type: ignore[arg-type]
-
-
-def seed_demo_content() -> list[str]:
+def _seed(session: Session) -> list[str]:
     settings = get_settings()
-    lines = []
+    _create_catalog(session)
+    result = import_directory(session, DEMO_DIR / "reports", settings.preview_paragraphs)
+    if result.failed:
+        raise RuntimeError(f"demo reports failed to import: {result.failed}")
+    lines = [f"reports: {result.summary()}"]
+    for email, password, role, comp_tier in DEMO_ACCOUNTS:
+        user = _create_account(session, email, password, role)
+        if comp_tier:
+            comps.grant_comp(session, user.id, CompIn(tier=comp_tier, note="demo"), None)  # type: ignore[arg-type]
+        lines.append(
+            f"{role:>10}: {email} / {password}" + (f" (comp: {comp_tier})" if comp_tier else "")
+        )
+    return lines
+
+
+def seed_demo_content(*, reset: bool = False) -> list[str]:
+    """Seeds an empty database; one that holds anything is left alone unless `reset`.
+    Deleting and seeding are one transaction: a failure leaves the database as it was."""
+    lines: list[str] = []
     with session_scope() as session:
-        _upsert_catalog(session)
-        result = import_directory(session, DEMO_DIR / "reports", settings.preview_paragraphs)
-        if result.failed:
-            raise RuntimeError(f"demo reports failed to import: {result.failed}")
-        lines.append(f"reports: {len(result.created)} created, {len(result.updated)} updated")
-        for email, password, role, comp_tier in DEMO_ACCOUNTS:
-            user = _upsert_account(session, email, password, role)
-            if comp_tier:
-                _ensure_comp(session, user, comp_tier)
-            lines.append(
-                f"{role:>10}: {email} / {password}" + (f" (comp: {comp_tier})" if comp_tier else "")
-            )
-    lines.append(f"open {settings.base_url}/docs")
+        held = holdings(session)
+        if held and not reset:
+            return [
+                f"the database already holds {_describe(held)}: nothing changed "
+                "(`folio seed-demo --reset` deletes everything and seeds the demo again)",
+                f"open {get_settings().base_url}/docs",
+            ]
+        if held:
+            delete_everything(session)
+            lines.append(f"deleted everything: {_describe(held)} and all that hung on them")
+        lines += _seed(session)
+    lines.append(f"open {get_settings().base_url}/docs")
     return lines

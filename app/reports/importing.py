@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -23,11 +24,38 @@ class ImportFileError(ValueError):
     pass
 
 
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Imported:
+    slug: str
+    outcome: Outcome
+    status: str
+    published_at: datetime | None
+
+    def status_line(self, now: datetime) -> str:
+        if self.status == "draft" or self.published_at is None:
+            return (
+                "draft, not visible to readers (set status: published or scheduled to publish it)"
+            )
+        when = self.published_at.strftime("%Y-%m-%d %H:%M UTC")
+        if self.status == "scheduled":
+            return f"scheduled for {when}" + (", live now" if self.published_at <= now else "")
+        return f"published {when}"
+
+
 @dataclass
 class ImportResult:
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    imported: list[Imported] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # file name -> why
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(item.outcome == outcome for item in self.imported)
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{self.count(o)} {o}" for o in ("created", "updated", "unchanged"))
+        return f"{counts}, {len(self.failed)} failed"
 
 
 def parse_report_file(path: Path) -> ReportIn:
@@ -59,6 +87,53 @@ def parse_report_file(path: Path) -> ReportIn:
         raise ImportFileError(problems) from exc
 
 
+def _as_utc(value: datetime | None) -> datetime | None:
+    # The admin API's rule: a datetime without an offset is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _current_value(report: Report, name: str) -> Any:
+    if name == "collection":
+        return report.collection.slug
+    if name == "tags":
+        return sorted(report.tags)
+    if name in ("published_at", "free_after"):
+        return _as_utc(getattr(report, name))
+    return getattr(report, name)
+
+
+def changes_from(data: ReportIn, report: Report) -> dict[str, Any]:
+    """Only the fields the file's front matter names (and its body), where they differ: a
+    field the file leaves out keeps what the report has (an edit, or the date it went out)."""
+    named = data.model_fields_set - {"slug"}
+    wanted = data.model_dump(include=named | {"body"})
+    changes = {}
+    for name, value in wanted.items():
+        comparable = sorted(value) if name == "tags" else value
+        if name in ("published_at", "free_after"):
+            comparable = _as_utc(value)
+        if comparable != _current_value(report, name):
+            changes[name] = value
+    return changes
+
+
+def _import_one(session: Session, data: ReportIn, preview_blocks: int) -> Imported:
+    slug: str = data.slug  # type: ignore[assignment]  (parse_report_file always sets it)
+    report = session.execute(select(Report).where(Report.slug == slug)).scalar_one_or_none()
+    if report is None:
+        report = editing.create_report(session, data, None, preview_blocks)
+        outcome: Outcome = "created"
+    elif changes := changes_from(data, report):
+        update = ReportUpdate.model_validate(changes)
+        report = editing.update_report(session, slug, update, None, preview_blocks)
+        outcome = "updated"
+    else:
+        outcome = "unchanged"
+    return Imported(slug, outcome, report.status, report.published_at)
+
+
 def import_directory(session: Session, directory: Path, preview_blocks: int) -> ImportResult:
     """Each file wholly or not at all (a savepoint each); a re-import updates by slug."""
     result = ImportResult()
@@ -66,16 +141,7 @@ def import_directory(session: Session, directory: Path, preview_blocks: int) -> 
         try:
             data = parse_report_file(path)
             with session.begin_nested():
-                exists = session.execute(
-                    select(Report.id).where(Report.slug == data.slug)
-                ).scalar_one_or_none()
-                if exists is None:
-                    editing.create_report(session, data, None, preview_blocks)
-                    result.created.append(data.slug)  # type: ignore[arg-type]
-                else:
-                    update = ReportUpdate.model_validate(data.model_dump())
-                    editing.update_report(session, data.slug, update, None, preview_blocks)  # type: ignore[arg-type]
-                    result.updated.append(data.slug)  # type: ignore[arg-type]
+                result.imported.append(_import_one(session, data, preview_blocks))
         except (ImportFileError, FolioError) as exc:
             result.failed[path.name] = str(exc) if isinstance(exc, ImportFileError) else exc.message
     return result

@@ -145,7 +145,7 @@ def private_feed(
     settings: SettingsDep,
 ) -> Response:
     viewer = viewer_for_feed_token(session, token)
-    body = feeds.private_feed(session, viewer, settings, utcnow())
+    body = feeds.private_feed(session, viewer, token, settings, utcnow())
     response = Response(content=body, media_type=RSS_TYPE)
     cache_privately(response)
     return response
