@@ -65,25 +65,25 @@ def issue_tokens(
 ) -> TokenPair:
     """A new sign-in: an access token and the first refresh token of a new family."""
     now = now or utcnow()
+    family = refresh.new_family()
     return TokenPair(
-        access_token=issue_access_token(user.id, settings, now),  # type: ignore[arg-type]
-        refresh_token=refresh.issue_refresh_token(session, user.id, settings, now),  # type: ignore[arg-type]
+        access_token=issue_access_token(user.id, family, settings, now),  # type: ignore[arg-type]
+        refresh_token=refresh.issue_refresh_token(session, user.id, settings, now, family),  # type: ignore[arg-type]
         expires_in=settings.access_token_minutes * 60,
     )
 
 
 def refresh_tokens(session: Session, token: str, settings: Settings, now: datetime) -> TokenPair:
-    user, next_refresh = refresh.rotate_refresh_token(session, token, settings, now)
+    user, next_refresh, family = refresh.rotate_refresh_token(session, token, settings, now)
     return TokenPair(
-        access_token=issue_access_token(user.id, settings, now),  # type: ignore[arg-type]
+        access_token=issue_access_token(user.id, family, settings, now),  # type: ignore[arg-type]
         refresh_token=next_refresh,
         expires_in=settings.access_token_minutes * 60,
     )
 
 
 def log_out(session: Session, token: str, now: datetime) -> None:
-    """Revokes the refresh family. Access tokens are self-contained and live at most
-    FOLIO_ACCESS_TOKEN_MINUTES; the client drops its copy."""
+    """Revokes the refresh family, and so the access tokens naming it (`sid`) at once."""
     refresh.revoke_family_of(session, token, now)
 
 
