@@ -221,13 +221,15 @@ def set_password(
     session: Session, settings: Settings, user: User, password: str, now: datetime
 ) -> None:
     """Stores a new password and ends every session: refresh families revoked, access
-    tokens issued before now refused (ASVS V7.4.3); the owner is told by email."""
+    tokens issued before now refused (ASVS V7.4.3). Every emailed link and the private
+    feed token die with the old credentials (R-S8); the owner is told by email."""
     check_password_rules(password, user.email)
     user.password_hash = hash_password(password)
     user.tokens_valid_after = now
+    user.feed_token_hash = None  # the old feed URL serves full text to whoever holds it
     session.add(user)
     refresh.revoke_all_for_user(session, user.id, now)  # type: ignore[arg-type]
-    one_time.retire(session, user.id, one_time.RESET, now)  # type: ignore[arg-type]
+    one_time.retire(session, user.id, (one_time.RESET, one_time.MAGIC, one_time.VERIFY), now)  # type: ignore[arg-type]
     if may_send(session, user.email, "password_changed", settings, now):
         enqueue_email(
             session,
