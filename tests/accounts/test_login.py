@@ -78,9 +78,9 @@ def test_six_wrong_passwords_lock_the_account_even_for_the_right_one(client, mak
 
 def test_the_lock_lifts_when_the_window_passes(client_with, make_account):
     victim = make_account("victim@example.org")
-    client = client_with(throttle_window_seconds=1)
-    for _ in range(5):
-        password_login(client, victim.email, WRONG)
+    # One failure locks: five argon2 checks could outlast a 1 s window on a loaded machine.
+    client = client_with(throttle_window_seconds=1, login_failures_per_account=1)
+    assert password_login(client, victim.email, WRONG).status_code == 401
     assert password_login(client, victim.email, victim.password).status_code == 429
     time.sleep(1.1)
     assert password_login(client, victim.email, victim.password).status_code == 200
@@ -154,3 +154,37 @@ def test_requests_that_send_email_are_limited_per_ip(client_with):
         ).status_code
         == 429
     )
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_sign_ins_that_do_not_fail_give_their_count_back(client_with, make_account, store):
+    settings = {}
+    if store == "redis":
+        _require_redis()
+        settings = {"redis_url": REDIS_URL, "throttle_key_prefix": f"folio-{uuid.uuid4().hex}"}
+    client = client_with(**settings)
+    reader = make_account("often@example.org")
+    try:
+        for _ in range(7):  # each attempt is counted first: these must be given back
+            assert password_login(client, reader.email, reader.password).status_code == 200
+        for _ in range(5):
+            assert password_login(client, reader.email, WRONG).status_code == 401
+        assert password_login(client, reader.email, reader.password).status_code == 429
+    finally:
+        client.app.state.throttle.clear()
+
+
+def test_wrong_current_passwords_on_me_count_towards_the_lockout(client, reader):
+    for _ in range(5):
+        wrong = client.patch(
+            "/api/v1/me",
+            headers=reader.headers,
+            json={"current_password": WRONG, "password": "a new passphrase"},
+        )
+        assert wrong.status_code == 403
+    right = client.patch(
+        "/api/v1/me",
+        headers=reader.headers,
+        json={"current_password": reader.password, "password": "a new passphrase"},
+    )
+    assert right.status_code == 429
