@@ -17,12 +17,12 @@ from sqlmodel import Session
 
 from app.access.client_ip import client_ip
 from app.access.viewer import Anonymous, Member, Viewer
+from app.accounts.refresh import user_of_live_session
 from app.accounts.service import member_of
 from app.accounts.tokens import read_access_token
 from app.config import Settings, get_settings
 from app.db import get_engine, writer_bind
 from app.errors import Forbidden, Unauthorized
-from app.models import User
 
 SESSION_COOKIE = "folio_session"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -75,8 +75,8 @@ ClientIpDep = Annotated[str | None, Depends(request_client_ip)]
 
 
 def member_from_token(session: Session, token: str, settings: Settings, ip: str | None) -> Member:
-    user_id, issued_at = read_access_token(token, settings)
-    user = session.get(User, user_id)
+    user_id, issued_at, family = read_access_token(token, settings)
+    user = user_of_live_session(session, user_id, family)  # None once logged out
     if user is None or user.disabled or user.erased_at is not None:
         raise Unauthorized("Invalid or expired token")
     # Both instants carry microseconds (see issue_access_token), so a token issued just

@@ -3,13 +3,15 @@
 Only hashes are stored. A token is spent by a conditional UPDATE (`used_at IS NULL`), so
 two requests racing with one link cannot both succeed. A magic link tolerates mail
 scanners: its first use starts a grace period in which it still works, then never again.
+A code guess is counted (one conditional UPDATE) before it is compared.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select, update
 from sqlmodel import Session
 
 from app.accounts.tokens import (
@@ -22,7 +24,7 @@ from app.accounts.tokens import (
 )
 from app.config import Settings
 from app.errors import BadRequest
-from app.models import OneTimeToken
+from app.models import OneTimeToken, User, UTCDateTime
 
 VERIFY = "verify"
 RESET = "reset"
@@ -34,10 +36,23 @@ DEAD_LINK = "This link is invalid or has expired."
 DEAD_CODE = "Invalid or expired sign-in link or code."
 
 
+def usable_account(email: str) -> Select:
+    """The id of the account of this (normalised) address that may receive links."""
+    return select(User.id).where(
+        User.email == email, User.disabled.is_(False), User.erased_at.is_(None)
+    )
+
+
 def create_one_time_token(
-    session: Session, user_id: int, purpose: str, settings: Settings, now: datetime
+    session: Session,
+    user_id: int,
+    purpose: str,
+    settings: Settings,
+    now: datetime,
+    password_hash: str | None = None,
 ) -> tuple[str, str | None]:
-    """(raw token, raw 6-digit code for magic links); only their hashes are kept."""
+    """(raw token, raw 6-digit code for magic links); only their hashes are kept.
+    `password_hash`: a verification link's own registration password."""
     token = new_secret(32)
     row = OneTimeToken(
         user_id=user_id,
@@ -45,6 +60,7 @@ def create_one_time_token(
         token_hash=hash_secret(token),
         expires_at=now + LIFETIMES[purpose],
         created_at=now,
+        password_hash=password_hash,
     )
     code = None
     if purpose == MAGIC:
@@ -52,6 +68,30 @@ def create_one_time_token(
         row.code_hash = hash_code(code, row.token_hash, settings)
     session.add(row)
     session.flush()
+    return token, code
+
+
+def create_for_address(
+    session: Session, email: str, purpose: str, settings: Settings, now: datetime
+) -> tuple[str, str | None]:
+    """Like create_one_time_token for the usable account of `email`, if any: one INSERT …
+    SELECT that runs alike whether or not the account exists (no account, no row)."""
+    token = new_secret(32)
+    token_hash = hash_secret(token)
+    code = new_code() if purpose == MAGIC else None
+    values = {
+        "purpose": purpose,
+        "token_hash": token_hash,
+        "code_hash": hash_code(code, token_hash, settings) if code else None,
+        "code_attempts": 0,
+        "expires_at": now + LIFETIMES[purpose],
+        "created_at": now,
+    }
+    columns = OneTimeToken.__table__.c  # type: ignore[attr-defined]
+    found = usable_account(email).add_columns(
+        *(literal(value, columns[name].type).label(name) for name, value in values.items())
+    )
+    session.execute(insert(OneTimeToken).from_select(["user_id", *values], found))
     return token, code
 
 
@@ -83,13 +123,13 @@ def redeem(session: Session, token: str, purpose: str, now: datetime) -> OneTime
     return row
 
 
-def retire(session: Session, user_id: int, purpose: str, now: datetime) -> None:
-    """Every outstanding token of this purpose stops working (e.g. after a reset)."""
+def retire(session: Session, user_id: int, purposes: Iterable[str], now: datetime) -> None:
+    """Every outstanding token of these purposes stops working (e.g. after a reset)."""
     session.execute(
         update(OneTimeToken)
         .where(
             OneTimeToken.user_id == user_id,
-            OneTimeToken.purpose == purpose,
+            OneTimeToken.purpose.in_(list(purposes)),
             OneTimeToken.used_at.is_(None),
         )
         .values(used_at=now)
@@ -119,46 +159,51 @@ def redeem_magic_link(session: Session, token: str, now: datetime) -> OneTimeTok
     return row
 
 
+def _magic_window_open_sql(now: datetime) -> ColumnElement[bool]:
+    """_magic_window_open as a WHERE clause."""
+    return and_(
+        OneTimeToken.used_at.is_(None),
+        or_(
+            and_(OneTimeToken.first_used_at.is_(None), OneTimeToken.expires_at > now),
+            OneTimeToken.first_used_at > now - MAGIC_GRACE,
+        ),
+    )
+
+
 def redeem_magic_code(
     session: Session, user_id: int | None, code: str, settings: Settings, now: datetime
 ) -> OneTimeToken:
-    """The code of any open magic link of the user; each miss spends an attempt of every
-    open link, and a link out of attempts accepts no code (its URL still works)."""
-    rows = (
-        []
-        if user_id is None
-        else session.execute(
-            select(OneTimeToken).where(
-                OneTimeToken.user_id == user_id,
-                OneTimeToken.purpose == MAGIC,
-                OneTimeToken.used_at.is_(None),
-                OneTimeToken.code_hash.is_not(None),
-                OneTimeToken.code_attempts < CODE_ATTEMPTS,
-            )
+    """The code of any open magic link of the user. Each guess first spends an attempt of
+    every open link that has one left, in one conditional UPDATE, and is compared only
+    with the links it was counted on: concurrent guesses cannot overrun the cap."""
+    if user_id is None:
+        raise RecordedRefusal(DEAD_CODE)
+    counted = session.execute(
+        update(OneTimeToken)
+        .where(
+            OneTimeToken.user_id == user_id,
+            OneTimeToken.purpose == MAGIC,
+            OneTimeToken.code_hash.is_not(None),
+            OneTimeToken.code_attempts < CODE_ATTEMPTS,
+            _magic_window_open_sql(now),
         )
-        .scalars()
-        .all()
-    )
-    open_rows = [row for row in rows if _magic_window_open(row, now)]
-    for row in open_rows:
-        if secrets_equal(row.code_hash or "", hash_code(code, row.token_hash, settings)):
+        .values(code_attempts=OneTimeToken.code_attempts + 1)
+        .returning(OneTimeToken.id, OneTimeToken.token_hash, OneTimeToken.code_hash)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for row_id, token_hash, code_hash in counted:
+        if secrets_equal(code_hash, hash_code(code, token_hash, settings)):
             spent = session.execute(
                 update(OneTimeToken)
-                .where(
-                    OneTimeToken.id == row.id,
-                    OneTimeToken.used_at.is_(None),
-                    OneTimeToken.code_attempts < CODE_ATTEMPTS,
+                .where(OneTimeToken.id == row_id, OneTimeToken.used_at.is_(None))
+                .values(
+                    used_at=now,
+                    first_used_at=func.coalesce(
+                        OneTimeToken.first_used_at, literal(now, UTCDateTime())
+                    ),
                 )
-                .values(used_at=now, first_used_at=row.first_used_at or now)
                 .execution_options(synchronize_session=False)
             )
             if spent.rowcount == 1:
-                return row
-    for row in open_rows:
-        session.execute(
-            update(OneTimeToken)
-            .where(OneTimeToken.id == row.id)
-            .values(code_attempts=OneTimeToken.code_attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
+                return session.get(OneTimeToken, row_id)  # type: ignore[return-value]
     raise RecordedRefusal(DEAD_CODE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
 from app.accounts.tokens import RecordedRefusal, hash_secret, new_secret, secrets_equal
@@ -20,15 +20,19 @@ from app.models import RefreshToken, User
 DEAD_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105  (a message)
 
 
+def new_family() -> str:
+    return uuid.uuid4().hex
+
+
 def issue_refresh_token(
-    session: Session, user_id: int, settings: Settings, now: datetime, family: str | None = None
+    session: Session, user_id: int, settings: Settings, now: datetime, family: str
 ) -> str:
     token = new_secret(32)
     session.add(
         RefreshToken(
             user_id=user_id,
             token_hash=hash_secret(token),
-            family=family or uuid.uuid4().hex,
+            family=family,
             expires_at=now + timedelta(days=settings.refresh_token_days),
             created_at=now,
         )
@@ -67,8 +71,9 @@ def revoke_all_for_user(session: Session, user_id: int, now: datetime) -> None:
 
 def rotate_refresh_token(
     session: Session, token: str, settings: Settings, now: datetime
-) -> tuple[User, str]:
-    """(the user, a new refresh token of the same family); the presented one is spent.
+) -> tuple[User, str, str]:
+    """(the user, a new refresh token of the same family, the family); the presented one
+    is spent.
 
     The spend is one conditional UPDATE whose row count says who won, so two concurrent
     refreshes with one token cannot both succeed, on SQLite (writers serialised by BEGIN
@@ -93,7 +98,8 @@ def rotate_refresh_token(
     if spent.rowcount != 1 or not usable:
         revoke_family(session, row.family, now)
         raise RecordedRefusal(DEAD_REFRESH_TOKEN)
-    return user, issue_refresh_token(session, row.user_id, settings, now, row.family)  # type: ignore[return-value]
+    next_token = issue_refresh_token(session, row.user_id, settings, now, row.family)
+    return user, next_token, row.family  # type: ignore[return-value]
 
 
 def revoke_family_of(session: Session, token: str, now: datetime) -> None:
@@ -101,3 +107,14 @@ def revoke_family_of(session: Session, token: str, now: datetime) -> None:
     row = _find(session, token)
     if row is not None:
         revoke_family(session, row.family, now)
+
+
+def user_of_live_session(session: Session, user_id: int, family: str) -> User | None:
+    """The user of an access token, if its session (refresh family) is not revoked: one
+    query per authenticated request, so logout and a detected replay end access at once."""
+    live = exists().where(
+        RefreshToken.family == family,
+        RefreshToken.user_id == user_id,
+        RefreshToken.revoked_at.is_(None),
+    )
+    return session.execute(select(User).where(User.id == user_id, live)).scalar_one_or_none()

@@ -8,6 +8,7 @@ outbox here; the sender (app/mail/sender.py) talks SMTP elsewhere.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -219,13 +220,13 @@ def update_me(
     """`name` and `password` (with `current_password`); anything else sent is ignored. A
     password change signs every session out, this one included."""
     now = utcnow()
-    if data.password is not None:
-        throttle.check_login(member.email, ip)
-    try:
+    attempt = (
+        throttle.login_attempt(member.email, ip, failure=profile.WrongCurrentPassword)
+        if data.password is not None
+        else nullcontext()
+    )
+    with attempt:
         profile.update_me(session, settings, member, data, now)
-    except profile.WrongCurrentPassword:
-        throttle.record_login_failure(member.email, ip)
-        raise
     return profile.me_view(session, member, now)
 
 

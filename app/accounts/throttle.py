@@ -1,5 +1,6 @@
 """Throttling (R-S3) on `limits` moving windows: in process, or in Redis shared by workers.
 
+Every attempt is counted before it is checked, and given back if it did not fail (R-S8).
 Keys: login failures per account (the normalised email, hashed, whether or not an account
 exists, so a lockout says nothing about existence) and per client IP; requests that send
 email (register, password reset, magic link) per client IP. A locked account refuses even
@@ -8,19 +9,23 @@ the right password until its oldest counted failure leaves the window.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.accounts.tokens import hash_secret
 from app.config import Settings
 from app.errors import ServiceUnavailable, TooManyRequests, Unauthorized
+
+log = logging.getLogger(__name__)
 
 UNKNOWN_IP = "unknown"
 TOO_MANY_FAILURES = "Too many failed sign-in attempts. Try again later."
@@ -58,53 +63,78 @@ class Throttle:
         # Hashed: the counter store (Redis) need not hold anyone's address.
         return hash_secret(email.strip().lower())
 
-    def _refuse_if_spent(self, item: RateLimitItem, key: str, message: str) -> None:
+    def _refuse(self, item: RateLimitItem, key: str, message: str) -> NoReturn:
         try:
-            if self.limiter.test(item, key):
-                return
             reset_at = self.limiter.get_window_stats(item, key).reset_time
         except StorageError as exc:
             raise ServiceUnavailable("Sign-in is unavailable for a moment; try again.") from exc
-        raise TooManyRequests(message, retry_after=math.ceil(reset_at - time.time()))
+        raise TooManyRequests(message, retry_after=max(1, math.ceil(reset_at - time.time())))
 
     def _hit(self, item: RateLimitItem, key: str) -> bool:
+        """Counts one entry, or False when the window is full: one atomic step (a lock in
+        process, a Lua script in Redis), so concurrent attempts cannot all pass."""
         try:
             return self.limiter.hit(item, key)
         except StorageError as exc:
             raise ServiceUnavailable("Sign-in is unavailable for a moment; try again.") from exc
 
-    def check_login(self, email: str | None, ip: str | None) -> None:
-        if email is not None:
-            self._refuse_if_spent(
-                self.account_failures, self._account_key(email), TOO_MANY_FAILURES
-            )
-        self._refuse_if_spent(self.ip_failures, ip or UNKNOWN_IP, TOO_MANY_FAILURES)
+    def _refund(self, item: RateLimitItem, key: str) -> None:
+        """Gives back the newest entry of the window (an attempt that did not fail).
+        `limits` has no such call: its moving windows are lists, newest first."""
+        storage, full_key = self.storage, item.key_for(key)
+        try:
+            if isinstance(storage, RedisStorage):
+                storage.get_connection().lpop(storage.prefixed_key(full_key))
+            elif isinstance(storage, MemoryStorage):
+                with storage.locks[full_key]:
+                    if entries := storage.events.get(full_key):
+                        entries.pop(0)
+        except Exception:  # noqa: BLE001  (the entry stays counted: the safe side)
+            log.warning("could not give back a throttle entry", exc_info=True)
 
-    def record_login_failure(self, email: str | None, ip: str | None) -> None:
+    def _counters(self, email: str | None, ip: str | None) -> list[tuple[RateLimitItem, str]]:
+        counters = [(self.ip_failures, ip or UNKNOWN_IP)]
         if email is not None:
-            self._hit(self.account_failures, self._account_key(email))
-        self._hit(self.ip_failures, ip or UNKNOWN_IP)
+            counters.insert(0, (self.account_failures, self._account_key(email)))
+        return counters
 
     @contextmanager
-    def login_attempt(self, email: str | None, ip: str | None) -> Iterator[None]:
-        """Refuses a locked account or IP up front; counts the attempt if it fails (401).
+    def login_attempt(
+        self,
+        email: str | None,
+        ip: str | None,
+        failure: type[Exception] = Unauthorized,
+    ) -> Iterator[None]:
+        """Counts the attempt against the account and the IP before it is checked, or
+        refuses it (429); gives the count back unless the attempt fails with `failure`.
+        Counting first is what keeps 35 concurrent guesses from all being checked.
 
         `email` is None for attempts that name no account (a magic link's token): those
         count against the IP only, so nobody can lock another reader out with them.
         """
-        self.check_login(email, ip)
+        counted: list[tuple[RateLimitItem, str]] = []
+        for item, key in self._counters(email, ip):
+            if not self._hit(item, key):
+                for spent in counted:
+                    self._refund(*spent)
+                self._refuse(item, key, TOO_MANY_FAILURES)
+            counted.append((item, key))
+        failed = False
         try:
             yield
-        except Unauthorized:
-            self.record_login_failure(email, ip)
+        except failure:
+            failed = True
             raise
+        finally:
+            if not failed:
+                for spent in counted:
+                    self._refund(*spent)
 
     def count_request(self, ip: str | None) -> None:
         """One email-sending request (register, reset, magic link) from this IP, or 429."""
         key = ip or UNKNOWN_IP
         if not self._hit(self.ip_requests, key):
-            self._refuse_if_spent(self.ip_requests, key, TOO_MANY_REQUESTS)
-            raise TooManyRequests(TOO_MANY_REQUESTS, retry_after=1)
+            self._refuse(self.ip_requests, key, TOO_MANY_REQUESTS)
 
     def clear(self) -> None:
         """Forgets every counter (tests, or an operator lifting a lockout by restarting)."""

@@ -40,10 +40,14 @@ def _verifying_key(settings: Settings) -> str:
     return settings.secret_key
 
 
-def issue_access_token(user_id: int, settings: Settings, now: datetime | None = None) -> str:
+def issue_access_token(
+    user_id: int, family: str, settings: Settings, now: datetime | None = None
+) -> str:
+    """`sid` names the refresh family (the session): logging it out ends this token too."""
     now = now or utcnow()
     claims = {
         "sub": str(user_id),
+        "sid": family,
         # NumericDate with microseconds (RFC 7519 allows non-integers): a token issued in
         # the same second as a password change must still compare as older or newer.
         "iat": round(now.timestamp(), 6),
@@ -54,8 +58,8 @@ def issue_access_token(user_id: int, settings: Settings, now: datetime | None = 
     return jwt.encode(claims, _signing_key(settings), algorithm=settings.jwt_algorithm)
 
 
-def read_access_token(token: str, settings: Settings) -> tuple[int, datetime]:
-    """(user id, issued at) of a valid access token, or Unauthorized.
+def read_access_token(token: str, settings: Settings) -> tuple[int, datetime, str]:
+    """(user id, issued at, session family) of a valid access token, or Unauthorized.
 
     Only the configured algorithm is accepted (no `none`, no HS/RS confusion), and `exp`,
     `iat` and `sub` must be present (python-jose requires none of them by default).
@@ -74,14 +78,15 @@ def read_access_token(token: str, settings: Settings) -> tuple[int, datetime]:
         )
     except (JWTError, TypeError, ValueError) as exc:
         raise Unauthorized(INVALID_TOKEN) from exc
-    if claims.get("type") != ACCESS_TYPE:
+    family = claims.get("sid")
+    if claims.get("type") != ACCESS_TYPE or not isinstance(family, str):
         raise Unauthorized(INVALID_TOKEN)
     try:
         user_id = int(claims["sub"])
         issued_at = datetime.fromtimestamp(float(claims["iat"]), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise Unauthorized(INVALID_TOKEN) from exc
-    return user_id, issued_at
+    return user_id, issued_at, family
 
 
 def new_secret(nbytes: int = 32) -> str:

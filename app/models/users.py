@@ -58,6 +58,9 @@ class OneTimeToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     code_hash: str | None = Field(default=None, max_length=64)  # magic link's 6-digit code
     code_attempts: int = Field(default=0)
+    # A verification link's own registration password: it becomes the account's password
+    # only when this link proves the address (account pre-hijacking, R-S8).
+    password_hash: str | None = Field(default=None, max_length=255)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     first_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

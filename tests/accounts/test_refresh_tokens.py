@@ -96,3 +96,23 @@ def test_bad_refresh_bodies_are_4xx(client):
         assert response.status_code == 422, body
         assert response.json()["detail"]
     assert _refresh(client, "made-up").status_code == 401
+
+
+def test_logout_ends_that_sessions_access_token_at_once(client, reader):
+    laptop = password_login(client, reader.email, reader.password).json()
+    phone = password_login(client, reader.email, reader.password).json()
+    logout = client.post("/api/v1/auth/logout", json={"refresh_token": laptop["refresh_token"]})
+    assert logout.status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(laptop)).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(phone)).status_code == 200
+
+
+def test_a_replayed_refresh_token_ends_the_familys_access_tokens_too(client, reader):
+    first = password_login(client, reader.email, reader.password).json()
+    other_device = password_login(client, reader.email, reader.password).json()
+    second = _refresh(client, first["refresh_token"]).json()
+    assert client.get("/api/v1/me", headers=bearer(second)).status_code == 200
+    assert _refresh(client, first["refresh_token"]).status_code == 401  # the replay
+    for pair in (first, second):
+        assert client.get("/api/v1/me", headers=bearer(pair)).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(other_device)).status_code == 200

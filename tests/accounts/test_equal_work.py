@@ -1,0 +1,48 @@
+"""R-S4: reset and magic-link requests do the same work for every address.
+
+Asserted on the SQL statements that run, never on wall-clock time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.db import get_engine
+from tests.support.app import create_user
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL text of every statement the app's engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/password-reset", "/api/v1/auth/magic-link"])
+def test_known_unknown_and_disabled_addresses_run_the_same_statements(client, mailbox, path):
+    create_user("known@example.org")
+    create_user("off@example.org", disabled=True)
+    runs = []
+    for email in ("known@example.org", "nobody@example.org", "off@example.org"):
+        with statements() as seen:
+            assert client.post(path, json={"email": email}).status_code == 202
+        runs.append(seen)
+    known, unknown, disabled = runs
+    assert known == unknown == disabled
+    assert any(s.lstrip().upper().startswith("INSERT") for s in known)  # both write alike
+    mailbox.deliver()
+    assert len(mailbox.to("known@example.org")) == 1
+    assert mailbox.to("nobody@example.org") == mailbox.to("off@example.org") == []
