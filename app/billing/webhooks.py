@@ -103,6 +103,10 @@ HANDLERS: dict[str, Callable[[Session, VerifiedEvent, str], str]] = {
     "customer.subscription.created": _subscription_event,
     "customer.subscription.updated": _subscription_event,
     "customer.subscription.deleted": _subscription_event,
+    "customer.subscription.paused": _subscription_event,
+    "customer.subscription.resumed": _subscription_event,
+    "customer.subscription.pending_update_applied": _subscription_event,
+    "customer.subscription.pending_update_expired": _subscription_event,
     "invoice.paid": _paid_invoice,
     "invoice.payment_failed": _failed_invoice,
 }
