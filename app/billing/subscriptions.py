@@ -1,4 +1,5 @@
-"""Subscription state from Stripe: newest state wins, final states stay final, audited."""
+"""Subscription state from Stripe, ordered by `ordering.verdict`, audited. The user row is
+locked before the subscription row on every path."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from sqlmodel import Session
 
 from app.access.entitlements import HeldSubscription, TierGrant, subscription_entitlement
 from app.audit import record_audit
+from app.billing.ordering import Source, Verdict, verdict
 from app.billing.stripe_objects import CheckoutFacts, InvoiceFacts, SubscriptionState
 from app.db import insert_ignoring_conflict
 from app.models import Price, Subscription, User, utcnow
-from app.models.billing import FINAL_STRIPE_STATUSES
 
 RECOVERABLE_BY_PAYMENT = frozenset({"incomplete", "past_due", "unpaid"})
 
@@ -50,20 +51,24 @@ def locked_user(session: Session, *conditions) -> User | None:  # type: ignore[n
     ).scalar_one_or_none()
 
 
-def match_user(session: Session, customer_id: str | None, folio_user_id: int | None) -> User | None:
-    """By Stripe customer first, else by the user id the Checkout Session put in metadata."""
+def find_user(session: Session, customer_id: str | None, folio_user_id: int | None) -> User | None:
+    """By Stripe customer first, else by the user id the Checkout Session put in metadata.
+
+    Locked first, before the subscription row, on every path (see `locked_user`)."""
     if customer_id:
         user = locked_user(session, User.stripe_customer_id == customer_id)
         if user is not None:
             return user
     if folio_user_id is None:
         return None
-    user = locked_user(session, User.id == folio_user_id)
-    # Re-read under the lock: the first event to link a customer wins, none overwrites it.
-    if user is not None and customer_id and user.stripe_customer_id is None:
+    return locked_user(session, User.id == folio_user_id)
+
+
+def _link_customer(session: Session, user: User, customer_id: str | None) -> None:
+    # Read under the lock: the first event to link a customer wins, none overwrites it.
+    if customer_id and user.stripe_customer_id is None:
         user.stripe_customer_id = customer_id
         session.add(user)
-    return user
 
 
 def locked_subscription(session: Session, stripe_subscription_id: str) -> Subscription:
@@ -113,28 +118,41 @@ def _audit_change(
 def apply_subscription_state(
     session: Session,
     state: SubscriptionState,
-    event_created: int,
+    created: int,
     cause: str,
+    source: Source = Source.SUBSCRIPTION,
     now: datetime | None = None,
 ) -> str:
-    """Applies what a subscription says of itself, unless what we hold is newer or final."""
+    """Applies what a subscription says of itself, unless `verdict` finds it stale."""
     now = now or utcnow()
+    user = find_user(session, state.customer_id, state.folio_user_id)
     sub = locked_subscription(session, state.subscription_id)
-    is_new = sub.stripe_event_created is None
-    if not is_new and sub.status in FINAL_STRIPE_STATUSES:
-        return f"ignored: subscription is already {sub.status}"
-    if not is_new and event_created < sub.stripe_event_created:  # type: ignore[operator]
-        return "ignored: older than the state held"
+    decision, why = verdict(sub.stripe_event_created, sub.status, source, created, state.status)
+    if decision is not Verdict.APPLY:
+        return f"ignored: {why}"
+    return _write_state(session, sub, user, state, created, cause, now)
+
+
+def _write_state(
+    session: Session,
+    sub: Subscription,
+    user: User | None,
+    state: SubscriptionState,
+    created: int,
+    cause: str,
+    now: datetime,
+) -> str:
     before = grants_access(sub, now)
-    user = match_user(session, state.customer_id, state.folio_user_id)
-    sub.user_id = user.id if user is not None else sub.user_id
+    if user is not None:
+        _link_customer(session, user, state.customer_id)
+        sub.user_id = user.id
     sub.tier_id = tier_for_price(session, state.price_id)
     sub.stripe_customer_id = state.customer_id
     sub.stripe_price_id = state.price_id
     sub.status = state.status
     sub.current_period_end = state.current_period_end
     sub.cancel_at_period_end = state.cancel_at_period_end
-    sub.stripe_event_created = event_created
+    sub.stripe_event_created = created
     sub.updated_at = now
     session.add(sub)
     session.flush()
@@ -150,16 +168,21 @@ def apply_subscription_state(
 def apply_paid_invoice(
     session: Session,
     facts: InvoiceFacts,
-    event_created: int,
+    created: int,
     cause: str,
     now: datetime | None = None,
 ) -> str:
-    """A paid invoice proves the subscription current, even before its own events arrive."""
+    """A paid invoice proves the subscription current, even before its own events arrive;
+    it never overrides a status set by a subscription event of the same second or later."""
     now = now or utcnow()
     if facts.subscription_id is None:
         return "ignored: not a subscription invoice"
+    user = find_user(session, facts.customer_id, facts.folio_user_id)
     sub = locked_subscription(session, facts.subscription_id)
-    if sub.stripe_event_created is None:
+    decision, why = verdict(sub.stripe_event_created, sub.status, Source.INVOICE, created)
+    if decision is Verdict.IGNORE:
+        return f"ignored: {why}"
+    if sub.stripe_event_created is None:  # the first we hear of it: paid, so active
         state = SubscriptionState(
             facts.subscription_id,
             facts.customer_id,
@@ -169,24 +192,20 @@ def apply_paid_invoice(
             False,
             facts.folio_user_id,
         )
-        return apply_subscription_state(session, state, event_created, cause, now)
-    if sub.status in FINAL_STRIPE_STATUSES:
-        return f"ignored: subscription is already {sub.status}"
-    if event_created < sub.stripe_event_created:
-        return "ignored: older than the state held"
+        return _write_state(session, sub, user, state, created, cause, now)
     before = grants_access(sub, now)
-    if sub.status in RECOVERABLE_BY_PAYMENT:
+    if decision is Verdict.APPLY and sub.status in RECOVERABLE_BY_PAYMENT:
         sub.status = "active"
     if facts.period_end and (
         sub.current_period_end is None or facts.period_end > sub.current_period_end
     ):
         sub.current_period_end = facts.period_end
-    sub.stripe_event_created = event_created
+    sub.stripe_event_created = created
     sub.updated_at = now
     session.add(sub)
     session.flush()
     _audit_change(session, sub, before, cause, now)
-    return f"applied: status={sub.status}"
+    return f"applied: status={sub.status} ({why})"
 
 
 def link_checkout(

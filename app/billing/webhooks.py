@@ -16,7 +16,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.billing.stripe_objects import checkout_facts, invoice_facts, subscription_state
+from app.billing.stripe_objects import (
+    MalformedEvent,
+    checkout_facts,
+    event_created,
+    invoice_facts,
+    subscription_state,
+)
 from app.billing.subscriptions import (
     apply_paid_invoice,
     apply_subscription_state,
@@ -36,7 +42,7 @@ TOLERANCE_SECONDS = 300
 class VerifiedEvent:
     id: str
     type: str
-    created: int
+    created: Any  # as sent; `prepare` checks it
     object: dict[str, Any]
     payload: dict[str, Any]
 
@@ -72,43 +78,94 @@ def verify_event(
         event = json.loads(text)
         data_object = event["data"]["object"]
         verified = VerifiedEvent(
-            str(event["id"]), str(event["type"]), int(event["created"]), data_object, event
+            event["id"], event["type"], event.get("created"), data_object, event
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadRequest("Malformed Stripe event") from exc
-    if not isinstance(data_object, dict) or not verified.id.startswith("evt"):
+    # Without a usable id and type an event cannot even be recorded.
+    if (
+        not isinstance(data_object, dict)
+        or not isinstance(verified.id, str)
+        or not isinstance(verified.type, str)
+        or not verified.id.startswith("evt")
+        or not _printable(verified.id, 255)
+        or not _printable(verified.type, 100)
+    ):
         raise BadRequest("Malformed Stripe event")
     return verified
 
 
-def _subscription_event(session: Session, event: VerifiedEvent, cause: str) -> str:
-    return apply_subscription_state(session, subscription_state(event.object), event.created, cause)
+def _printable(text: str, limit: int) -> bool:
+    return 0 < len(text) <= limit and text.isprintable()
 
 
-def _paid_invoice(session: Session, event: VerifiedEvent, cause: str) -> str:
-    return apply_paid_invoice(session, invoice_facts(event.object), event.created, cause)
+Apply = Callable[[Session, str], str]  # (session, cause) -> outcome
 
 
-def _failed_invoice(_session: Session, event: VerifiedEvent, _cause: str) -> str:
-    facts = invoice_facts(event.object)
-    return f"recorded: payment failed for {facts.subscription_id}; status follows the subscription"
+def _subscription_event(obj: dict[str, Any], created: int) -> Apply:
+    state = subscription_state(obj)
+    return lambda session, cause: apply_subscription_state(session, state, created, cause)
 
 
-def _checkout_completed(session: Session, event: VerifiedEvent, cause: str) -> str:
-    return link_checkout(session, checkout_facts(event.object), cause)
+def _paid_invoice(obj: dict[str, Any], created: int) -> Apply:
+    facts = invoice_facts(obj)
+    return lambda session, cause: apply_paid_invoice(session, facts, created, cause)
 
 
-HANDLERS: dict[str, Callable[[Session, VerifiedEvent, str], str]] = {
+def _failed_invoice(obj: dict[str, Any], _created: int) -> Apply:
+    outcome = (
+        f"recorded: payment failed for {invoice_facts(obj).subscription_id}; "
+        "status follows the subscription"
+    )
+    return lambda _session, _cause: outcome
+
+
+def _checkout_completed(obj: dict[str, Any], _created: int) -> Apply:
+    facts = checkout_facts(obj)
+    return lambda session, cause: link_checkout(session, facts, cause)
+
+
+# Each reads and validates the event's facts, before any transaction opens.
+READERS: dict[str, Callable[[dict[str, Any], int], Apply]] = {
     "checkout.session.completed": _checkout_completed,
     "customer.subscription.created": _subscription_event,
     "customer.subscription.updated": _subscription_event,
     "customer.subscription.deleted": _subscription_event,
+    "customer.subscription.paused": _subscription_event,
+    "customer.subscription.resumed": _subscription_event,
+    "customer.subscription.pending_update_applied": _subscription_event,
+    "customer.subscription.pending_update_expired": _subscription_event,
     "invoice.paid": _paid_invoice,
     "invoice.payment_failed": _failed_invoice,
 }
 
 
-def locked_ledger_row(session: Session, event: VerifiedEvent) -> StripeEvent:
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    created: int  # 0 when the event's own `created` is unusable
+    apply: Apply
+
+
+def prepare(event: VerifiedEvent) -> PreparedEvent:
+    """The event's facts, validated; a signed event that cannot apply becomes `malformed`."""
+    try:
+        created = event_created(event.created)
+    except MalformedEvent as exc:
+        return PreparedEvent(0, _constant(f"malformed: {exc}"))
+    read = READERS.get(event.type)
+    if read is None:
+        return PreparedEvent(created, _constant("ignored: type"))
+    try:
+        return PreparedEvent(created, read(event.object, created))
+    except MalformedEvent as exc:
+        return PreparedEvent(created, _constant(f"malformed: {exc}"))
+
+
+def _constant(outcome: str) -> Apply:
+    return lambda _session, _cause: outcome
+
+
+def locked_ledger_row(session: Session, event: VerifiedEvent, created: int) -> StripeEvent:
     """The event's ledger row, inserted if new, locked until the transaction ends."""
     insert_ignoring_conflict(
         session,
@@ -116,7 +173,7 @@ def locked_ledger_row(session: Session, event: VerifiedEvent) -> StripeEvent:
         {
             "stripe_event_id": event.id,
             "type": event.type,
-            "created": event.created,
+            "created": created,
             "payload": event.payload,
             "received_at": utcnow(),
             "outcome": "",
@@ -132,18 +189,14 @@ def locked_ledger_row(session: Session, event: VerifiedEvent) -> StripeEvent:
     ).scalar_one()
 
 
-def ingest_event(event: VerifiedEvent) -> tuple[bool, str]:
+def ingest_event(event: VerifiedEvent, prepared: PreparedEvent) -> tuple[bool, str]:
     """(applied now, outcome). One transaction: a failure leaves nothing and is retried."""
     with session_scope(write=True) as session:
         # Concurrent deliveries of one event queue here; the first applies it, the rest see it done.
-        ledger = locked_ledger_row(session, event)
+        ledger = locked_ledger_row(session, event, prepared.created)
         if ledger.processed_at is not None:
             return False, ledger.outcome
-        handler = HANDLERS.get(event.type)
-        try:
-            outcome = handler(session, event, f"stripe:{event.id}") if handler else "ignored: type"
-        except ValueError as exc:  # a signed but unusable object: retrying will not mend it
-            outcome = f"ignored: malformed {event.type}: {exc}"
+        outcome = prepared.apply(session, f"stripe:{event.id}")
         ledger.outcome = outcome
         ledger.attempts += 1
         ledger.processed_at = utcnow()
@@ -151,11 +204,11 @@ def ingest_event(event: VerifiedEvent) -> tuple[bool, str]:
         return True, outcome
 
 
-def record_failure(event: VerifiedEvent, error: Exception) -> None:
+def record_failure(event: VerifiedEvent, created: int, error: Exception) -> None:
     """After a rollback: the ledger says the event came and failed; processed_at stays empty."""
     try:
         with session_scope(write=True) as session:
-            ledger = locked_ledger_row(session, event)
+            ledger = locked_ledger_row(session, event, created)
             if ledger.processed_at is None:
                 ledger.attempts += 1
                 ledger.outcome = f"failed: {type(error).__name__}: {error}"[:2000]
@@ -178,10 +231,11 @@ async def stripe_webhook(request: Request, settings: SettingsDep) -> JSONRespons
         raise ServiceUnavailable("Stripe webhooks are not configured (FOLIO_STRIPE_WEBHOOK_SECRET)")
     payload = await request.body()
     event = verify_event(payload, request.headers.get("stripe-signature"), secrets)
+    prepared = prepare(event)
     try:
-        applied, outcome = await run_in_threadpool(ingest_event, event)
+        applied, outcome = await run_in_threadpool(ingest_event, event, prepared)
     except Exception as exc:  # noqa: BLE001  (rolled back wholly; Stripe will deliver again)
         log.exception("stripe event %s failed", event.id)
-        await run_in_threadpool(record_failure, event, exc)
+        await run_in_threadpool(record_failure, event, prepared.created, exc)
         return JSONResponse({"detail": "Event processing failed; it will be retried"}, 500)
     return JSONResponse({"received": True, "duplicate": not applied, "outcome": outcome})

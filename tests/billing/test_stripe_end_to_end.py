@@ -6,10 +6,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.config import get_settings
+from app.db import session_scope
+from app.models import Subscription
 from tests.support.live_server import live_server
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.stripe_fixtures import EmulatorHandle
@@ -153,6 +156,22 @@ def test_unknown_interval_price_is_a_4xx(client, reader, stripe_live, stripe_tie
     assert missing.status_code == 404
 
 
+def _held_stamp(subscription_id: str) -> int:
+    with session_scope(write=False) as session:
+        return session.execute(
+            select(Subscription.stripe_event_created).where(
+                Subscription.stripe_subscription_id == subscription_id
+            )
+        ).scalar_one()
+
+
+def _after_the_second_of(stamp: int) -> None:
+    """A listing fetched in the second of the state held may predate it, so stripe-sync
+    leaves that state alone; a sync meant to repair it runs in a later second."""
+    while int(time.time()) <= stamp:
+        time.sleep(0.02)
+
+
 def test_stripe_sync_repairs_a_missed_webhook(client, reader, publish, stripe_live, stripe_tier):
     publish(slug="subs")
     subscription_id = _subscribe(client, reader, stripe_live, stripe_tier)
@@ -160,6 +179,7 @@ def test_stripe_sync_repairs_a_missed_webhook(client, reader, publish, stripe_li
     stripe_live.set_subscription_status(subscription_id, "unpaid")
     stripe_live.wait_for_webhooks()
     assert _read(client, reader) == "full"  # the webhook never came
+    _after_the_second_of(_held_stamp(subscription_id))
     result = CliRunner().invoke(cli, ["stripe-sync"])
     assert result.exit_code == 0, result.output
     assert f"changed {subscription_id}: active -> unpaid" in result.output
@@ -167,3 +187,24 @@ def test_stripe_sync_repairs_a_missed_webhook(client, reader, publish, stripe_li
     again = CliRunner().invoke(cli, ["stripe-sync"])
     assert "0 changed" in again.output
     stripe_live.resume_webhooks()
+
+
+def test_stripe_sync_never_overwrites_a_webhook_applied_after_its_listing_was_fetched(
+    client, reader, publish, stripe_live, stripe_tier
+):
+    publish(slug="subs")
+    subscription_id = _subscribe(client, reader, stripe_live, stripe_tier)
+    _after_the_second_of(_held_stamp(subscription_id))
+    # The listing (still active) is computed, then the subscription becomes unpaid and that
+    # webhook is applied, and only then does the stale listing reach stripe-sync.
+    stripe_live.set_status_after_next_listing(subscription_id, "unpaid")
+    result = CliRunner().invoke(cli, ["stripe-sync"])
+    assert result.exit_code == 0, result.output
+    assert "0 changed" in result.output
+    assert _read(client, reader) == "preview"
+    me = client.get("/api/v1/me", headers=reader.headers).json()
+    assert [s["status"] for s in me["subscriptions"]] == ["unpaid"]
+    # The next sync fetches after that webhook and agrees with it.
+    again = CliRunner().invoke(cli, ["stripe-sync"])
+    assert again.exit_code == 0 and "0 changed" in again.output
+    assert _read(client, reader) == "preview"

@@ -39,6 +39,9 @@ app, resources, store and webhook signing are reused):
   ``cancel_at_period_end=true`` also sets ``cancel_at``/``canceled_at`` like Stripe.
 * ``invoice.finalized`` and ``invoice.paid`` besides localstripe's invoice events.
 * ``POST /_test/subscriptions/{id}/status`` ``{status[, current_period_end]}``.
+* ``POST /_test/subscriptions/{id}/status_after_next_listing`` ``{status}``: once the next
+  ``GET /v1/subscriptions`` has computed its answer, the status is set and its webhook
+  delivered before that (now stale) answer is sent.
 * ``POST /_test/webhooks/pause`` (``{count: N}`` drops the next N events, no count drops
   everything until resumed), ``POST /_test/webhooks/resume``, ``GET /_test/webhooks``
   (``{paused, drop_next, pending, log}``), ``DELETE /_config/webhooks/{name}``.
@@ -1163,6 +1166,32 @@ async def stripe_errors_middleware(request: web.Request, handler):
         return ls_server.json_response(body, status=500)
 
 
+# (subscription id, status) to set once the next subscription listing has been computed.
+AFTER_NEXT_LISTING: deque[tuple[str, str]] = deque()
+
+
+@web.middleware
+async def after_listing_middleware(request: web.Request, handler):
+    """A change that happens while a listing is on its way: the listing is computed first,
+    then the status is set and its webhook delivered, and only then is the listing sent."""
+    response = await handler(request)
+    if request.method == "GET" and request.path == "/v1/subscriptions" and AFTER_NEXT_LISTING:
+        sub_id, status = AFTER_NEXT_LISTING.popleft()
+        set_subscription_status(sub_id, status)
+        while DISPATCHER.pending:
+            await asyncio.sleep(0.01)
+    return response
+
+
+async def test_status_after_next_listing(request: web.Request) -> web.Response:
+    data = await _post_data(request)
+    sub = ls.Subscription._api_retrieve(request.match_info["id"])
+    if data.get("status") not in SUBSCRIPTION_STATUSES:
+        raise _bad(f"Invalid status: {data.get('status')!r}")
+    AFTER_NEXT_LISTING.append((sub.id, data["status"]))
+    return ls_server.json_response({"queued": len(AFTER_NEXT_LISTING)})
+
+
 @web.middleware
 async def auth_unless_test_middleware(request: web.Request, handler):
     if request.path.startswith(TEST_PREFIXES):
@@ -1236,6 +1265,7 @@ async def test_health(request: web.Request) -> web.Response:
 async def test_reset(request: web.Request) -> web.Response:
     ls.store.clear()
     IDEMPOTENCY.clear()
+    AFTER_NEXT_LISTING.clear()
     DISPATCHER.reset()
     return ls_server.json_response({"ok": True})
 
@@ -1360,6 +1390,7 @@ def install(webhook_delay: float = 1.0) -> web.Application:
     middlewares = app.middlewares
     middlewares[middlewares.index(ls_server.auth_middleware)] = auth_unless_test_middleware
     middlewares.insert(0, idempotency_middleware)
+    middlewares.insert(0, after_listing_middleware)
     middlewares.insert(0, stripe_errors_middleware)
 
     add = app.router.add_route
@@ -1390,6 +1421,11 @@ def install(webhook_delay: float = 1.0) -> web.Application:
     add("POST", "/_test/reset", test_reset)
     add("POST", "/_test/checkout/sessions/{id}/complete", test_complete_checkout)
     add("POST", "/_test/subscriptions/{id}/status", test_subscription_status)
+    add(
+        "POST",
+        "/_test/subscriptions/{id}/status_after_next_listing",
+        test_status_after_next_listing,
+    )
     add("POST", "/_test/webhooks/pause", test_webhooks_pause)
     add("POST", "/_test/webhooks/resume", test_webhooks_resume)
     add("GET", "/_test/webhooks", test_webhooks_state)

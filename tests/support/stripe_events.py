@@ -44,8 +44,10 @@ def subscription(
     user_id: int | None = None,
     cancel_at_period_end: bool = False,
     new_shape: bool = False,
+    **fields: Any,
 ) -> dict[str, Any]:
-    """A subscription object; new_shape puts the period on the item (API 2025-03-31)."""
+    """A subscription object; new_shape puts the period on the item (API 2025-03-31);
+    `fields` are further top-level fields, as Stripe's fixtures carry them."""
     end = period_end if period_end is not None else int(time.time()) + 30 * 86400
     item: dict[str, Any] = {
         "id": "si_1",
@@ -65,6 +67,7 @@ def subscription(
         item["current_period_end"] = end
     else:
         obj["current_period_end"] = end
+    obj.update(fields)
     return obj
 
 

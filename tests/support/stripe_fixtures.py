@@ -22,6 +22,7 @@ Test controls on the handle (plain httpx calls to the emulator's ``/_test`` and 
 endpoints): ``register_webhook(url, secret, name="folio", events=None)``,
 ``unregister_webhook(name)``, ``complete_checkout(session_id)``,
 ``set_subscription_status(sub_id, status, current_period_end=None)``,
+``set_status_after_next_listing(sub_id, status)``,
 ``pause_webhooks(count=None)`` (no count: every event is dropped until resumed; a count: only
 the next N), ``resume_webhooks()``, ``webhook_state()``, ``wait_for_webhooks(timeout)``
 (until nothing is queued or being sent), ``reset()`` (forget all objects).
@@ -112,6 +113,12 @@ class EmulatorHandle:
         if current_period_end is not None:
             body["current_period_end"] = current_period_end
         return self._call("POST", f"/_test/subscriptions/{sub_id}/status", json=body).json()
+
+    def set_status_after_next_listing(self, sub_id: str, status: str) -> None:
+        """Once the next subscription listing is computed, sets the status and delivers its
+        webhook, then sends the listing: a listing that is stale when it arrives."""
+        path = f"/_test/subscriptions/{sub_id}/status_after_next_listing"
+        self._call("POST", path, json={"status": status})
 
     def pause_webhooks(self, count: int | None = None) -> dict[str, Any]:
         """Drops the next `count` events, or (no count) every event until `resume_webhooks`.
