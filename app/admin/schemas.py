@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.instants import Instant
 from app.reports.schemas import FootnoteOut
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -103,8 +103,8 @@ class ReportIn(StrictBody):
     access_level: AccessLevel = "subscribers"
     complimentary: bool = False
     status: Status = "draft"
-    published_at: datetime | None = None
-    free_after: datetime | None = None
+    published_at: Instant | None = None
+    free_after: Instant | None = None
     tags: list[str] = Field(default_factory=list, max_length=30)
     authors: list[str] = Field(default_factory=list, max_length=30)
 
@@ -128,8 +128,8 @@ class ReportUpdate(StrictBody):
     access_level: AccessLevel | None = None
     complimentary: bool | None = None
     status: Status | None = None
-    published_at: datetime | None = None
-    free_after: datetime | None = None
+    published_at: Instant | None = None
+    free_after: Instant | None = None
     tags: list[str] | None = Field(default=None, max_length=30)
     authors: list[str] | None = Field(default=None, max_length=30)
 
@@ -172,8 +172,8 @@ class ReportAdminOut(BaseModel):
     access_level: str
     complimentary: bool
     status: str
-    published_at: datetime | None
-    free_after: datetime | None
+    published_at: Instant | None
+    free_after: Instant | None
     tags: list[str]
     authors: list[str]
     full_html: str
@@ -181,8 +181,8 @@ class ReportAdminOut(BaseModel):
     footnotes: list[FootnoteOut]
     preview_footnotes: list[FootnoteOut]
     warnings: list[str]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class ReportAdminPage(BaseModel):
@@ -192,7 +192,7 @@ class ReportAdminPage(BaseModel):
 
 class CompIn(StrictBody):
     tier: str = Field(min_length=1, max_length=120)
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
     note: str = Field(default="", max_length=2000)
 
 
@@ -202,6 +202,6 @@ class CompOut(BaseModel):
     tier: str
     source: str
     status: str
-    expires_at: datetime | None
+    expires_at: Instant | None
     note: str
-    created_at: datetime
+    created_at: Instant
