@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import ops
@@ -20,7 +20,7 @@ from app.billing.routes import router as billing_router
 from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
-from app.errors import FolioError
+from app.errors import FolioError, conflict_from_integrity_error
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
@@ -59,6 +59,17 @@ def refused_data_response(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Invalid input: the database cannot store a value sent"}, 400)
 
 
+def conflict_response(request: Request, exc: Exception) -> JSONResponse:
+    # A unique key taken by a concurrent request (its pre-check passed too), raised at a
+    # flush or at the request's commit; the request's transaction is rolled back either way.
+    assert isinstance(exc, IntegrityError)
+    conflict = conflict_from_integrity_error(exc)
+    if conflict is None:
+        return unexpected_error_response(request, exc)
+    log.info("database conflict: %s", exc.orig)
+    return folio_error_response(request, conflict)
+
+
 def unexpected_error_response(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse({"detail": "Internal server error"}, 500)
@@ -90,6 +101,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(DataError, refused_data_response)
+    app.add_exception_handler(IntegrityError, conflict_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
