@@ -1,4 +1,4 @@
-"""create_app(): routers, the one error handler, the body limit, the outbox lifespan."""
+"""create_app(): routers, the error handlers, the body limit, HEAD as GET, the outbox lifespan."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
 from app.errors import FolioError, conflict_from_integrity_error
+from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
@@ -96,6 +97,9 @@ def create_app() -> FastAPI:
         summary="Subscription publishing backend for research publishers",
         version="0.1.0",
         lifespan=lifespan,
+        # A redirect would be built from the request's Host header: paths are exact instead,
+        # and a trailing slash is a 404.
+        redirect_slashes=False,
     )
     app.add_exception_handler(FolioError, folio_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
@@ -104,6 +108,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IntegrityError, conflict_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     app.include_router(ops.router)
     app.include_router(reports_router)
     app.include_router(feeds_router)
