@@ -48,6 +48,23 @@ def test_a_unique_violation_raised_at_commit_is_a_409(client, catalog):
     assert _counts() == before
 
 
+def test_a_reference_to_a_row_gone_meanwhile_is_a_409(client, catalog):
+    app = create_app()
+
+    @app.post("/test-only/report-of-a-removed-collection")
+    def add_orphan(session: SessionDep) -> dict[str, bool]:
+        # As if the collection had been removed between the lookup and the INSERT.
+        session.add(Report(slug="orphan", title="Orphan", collection_id=2**31 - 1))
+        return {"stored": True}
+
+    before = _counts()
+    with TestClient(app, base_url="http://folio.test") as test_client:
+        response = test_client.post("/test-only/report-of-a-removed-collection")
+    assert response.status_code == 409, response.text
+    assert "removed" in response.json()["detail"]
+    assert _counts() == before
+
+
 def _wait_for_a_blocked_insert() -> None:
     """Until a backend of this database waits on a lock (the request's INSERT)."""
     with get_engine().connect() as probe:
