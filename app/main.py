@@ -1,4 +1,4 @@
-"""create_app(): routers, the one error handler, the body limit, the outbox lifespan."""
+"""create_app(): routers, the error handlers, the body limit, HEAD as GET, the outbox lifespan."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import ops
@@ -20,7 +20,8 @@ from app.billing.routes import router as billing_router
 from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
-from app.errors import FolioError
+from app.errors import FolioError, conflict_from_integrity_error
+from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
@@ -59,6 +60,17 @@ def refused_data_response(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Invalid input: the database cannot store a value sent"}, 400)
 
 
+def conflict_response(request: Request, exc: Exception) -> JSONResponse:
+    # A unique key taken by a concurrent request (its pre-check passed too), raised at a
+    # flush or at the request's commit; the request's transaction is rolled back either way.
+    assert isinstance(exc, IntegrityError)
+    conflict = conflict_from_integrity_error(exc)
+    if conflict is None:
+        return unexpected_error_response(request, exc)
+    log.info("database conflict: %s", exc.orig)
+    return folio_error_response(request, conflict)
+
+
 def unexpected_error_response(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return JSONResponse({"detail": "Internal server error"}, 500)
@@ -85,13 +97,18 @@ def create_app() -> FastAPI:
         summary="Subscription publishing backend for research publishers",
         version="0.1.0",
         lifespan=lifespan,
+        # A redirect would be built from the request's Host header: paths are exact instead,
+        # and a trailing slash is a 404.
+        redirect_slashes=False,
     )
     app.add_exception_handler(FolioError, folio_error_response)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(DataError, refused_data_response)
+    app.add_exception_handler(IntegrityError, conflict_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGet)
     app.include_router(ops.router)
     app.include_router(reports_router)
     app.include_router(feeds_router)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.instants import Instant
 
 MAX_EMAIL_LENGTH = 320
 # Bounded well above the password rules (10-256, checked by the service with clear
@@ -106,7 +107,7 @@ class EntitlementOut(BaseModel):
     collection: str
     tier: str
     source: str  # stripe | comp | org
-    until: datetime | None
+    until: Instant | None
 
 
 class SubscriptionOut(BaseModel):
@@ -114,7 +115,7 @@ class SubscriptionOut(BaseModel):
     tier: str | None
     source: str
     status: str
-    current_period_end: datetime | None
+    current_period_end: Instant | None
     cancel_at_period_end: bool
 
 
@@ -130,8 +131,8 @@ class SubscriptionRequestOut(BaseModel):
     message: str
     tier: str | None
     status: str
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: Instant
+    decided_at: Instant | None
 
 
 class Me(BaseModel):
@@ -140,7 +141,7 @@ class Me(BaseModel):
     name: str
     role: str
     email_verified: bool
-    created_at: datetime
+    created_at: Instant
     entitlements: list[EntitlementOut]
     subscriptions: list[SubscriptionOut]
     subscription_requests: list[SubscriptionRequestOut]

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from app.instants import Instant
 from app.reports.schemas import FootnoteOut
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-SlugText = Field(min_length=1, max_length=120, pattern=SLUG_PATTERN)
-OptionalSlug = Field(default=None, min_length=1, max_length=120, pattern=SLUG_PATTERN)
+
+
+def _not_all_digits(slug: str) -> str:
+    # Tiers (and any reference that accepts both) read an all-digit reference as an id.
+    if slug.isdigit():
+        raise ValueError("a slug cannot be all digits: it would read as an id")
+    return slug
+
+
+Slug = Annotated[
+    str,
+    Field(min_length=1, max_length=120, pattern=SLUG_PATTERN),
+    AfterValidator(_not_all_digits),
+]
 Interval = Literal["month", "year"]
 AccessLevel = Literal["public", "registered", "subscribers"]
 Status = Literal["draft", "scheduled", "published"]
@@ -23,13 +35,13 @@ class StrictBody(BaseModel):
 
 
 class CollectionIn(StrictBody):
-    slug: str = SlugText
+    slug: Slug
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
 
 
 class CollectionUpdate(StrictBody):
-    slug: str | None = OptionalSlug
+    slug: Slug | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
 
@@ -54,7 +66,7 @@ class PriceIn(StrictBody):
 
 
 class TierIn(StrictBody):
-    slug: str = SlugText
+    slug: Slug
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     collections: list[str] = Field(default_factory=list, max_length=500)
@@ -64,7 +76,7 @@ class TierIn(StrictBody):
 
 
 class TierUpdate(StrictBody):
-    slug: str | None = OptionalSlug
+    slug: Slug | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     collections: list[str] | None = Field(default=None, max_length=500)
@@ -95,7 +107,7 @@ Tag = Field(min_length=1, max_length=64)
 
 
 class ReportIn(StrictBody):
-    slug: str | None = OptionalSlug
+    slug: Slug | None = None
     title: str = Field(min_length=1, max_length=300)
     summary: str = Field(default="", max_length=5000)
     body: str = Field(default="", max_length=MAX_BODY_CHARS)
@@ -103,8 +115,8 @@ class ReportIn(StrictBody):
     access_level: AccessLevel = "subscribers"
     complimentary: bool = False
     status: Status = "draft"
-    published_at: datetime | None = None
-    free_after: datetime | None = None
+    published_at: Instant | None = None
+    free_after: Instant | None = None
     tags: list[str] = Field(default_factory=list, max_length=30)
     authors: list[str] = Field(default_factory=list, max_length=30)
 
@@ -120,7 +132,7 @@ class ReportIn(StrictBody):
 
 
 class ReportUpdate(StrictBody):
-    slug: str | None = OptionalSlug
+    slug: Slug | None = None
     title: str | None = Field(default=None, min_length=1, max_length=300)
     summary: str | None = Field(default=None, max_length=5000)
     body: str | None = Field(default=None, max_length=MAX_BODY_CHARS)
@@ -128,8 +140,8 @@ class ReportUpdate(StrictBody):
     access_level: AccessLevel | None = None
     complimentary: bool | None = None
     status: Status | None = None
-    published_at: datetime | None = None
-    free_after: datetime | None = None
+    published_at: Instant | None = None
+    free_after: Instant | None = None
     tags: list[str] | None = Field(default=None, max_length=30)
     authors: list[str] | None = Field(default=None, max_length=30)
 
@@ -172,8 +184,8 @@ class ReportAdminOut(BaseModel):
     access_level: str
     complimentary: bool
     status: str
-    published_at: datetime | None
-    free_after: datetime | None
+    published_at: Instant | None
+    free_after: Instant | None
     tags: list[str]
     authors: list[str]
     full_html: str
@@ -181,8 +193,8 @@ class ReportAdminOut(BaseModel):
     footnotes: list[FootnoteOut]
     preview_footnotes: list[FootnoteOut]
     warnings: list[str]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class ReportAdminPage(BaseModel):
@@ -192,7 +204,7 @@ class ReportAdminPage(BaseModel):
 
 class CompIn(StrictBody):
     tier: str = Field(min_length=1, max_length=120)
-    expires_at: datetime | None = None
+    expires_at: Instant | None = None
     note: str = Field(default="", max_length=2000)
 
 
@@ -202,6 +214,6 @@ class CompOut(BaseModel):
     tier: str
     source: str
     status: str
-    expires_at: datetime | None
+    expires_at: Instant | None
     note: str
-    created_at: datetime
+    created_at: Instant

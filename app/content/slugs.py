@@ -1,4 +1,4 @@
-"""URL slugs for report titles."""
+"""URL slugs for report titles: ASCII, lowercase, never empty and never all digits."""
 
 import re
 import unicodedata
@@ -36,6 +36,9 @@ def slugify(text: str, max_length: int = 120) -> str:
     spelled = _APOSTROPHES.sub("", text.translate(_SPELLED_OUT))
     ascii_text = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode("ascii")
     slug = _NOT_ALPHANUMERIC.sub("-", ascii_text.lower()).strip("-")
+    if slug.isdigit():
+        # An all-digit slug would read as an id wherever a slug or an id is accepted.
+        slug = f"{FALLBACK_SLUG}-{slug}"
     if len(slug) > max_length:
         slug = _shorten_at_word(slug, max_length)
     return slug or FALLBACK_SLUG[:max_length]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from app.instants import Instant
 
 
 class CollectionPublic(BaseModel):
@@ -45,7 +45,7 @@ class Paywall(BaseModel):
 class Meter(BaseModel):
     used: int
     limit: int
-    resets_at: datetime | None
+    resets_at: Instant | None
 
 
 class ReportListItem(BaseModel):
@@ -53,7 +53,7 @@ class ReportListItem(BaseModel):
     title: str
     summary: str
     collection: str
-    published_at: datetime | None
+    published_at: Instant | None
     access_level: str
     complimentary: bool
     tags: list[str]
@@ -69,8 +69,8 @@ class ReportDetail(BaseModel):
     title: str
     summary: str
     collection: CollectionPublic
-    published_at: datetime | None
-    updated_at: datetime
+    published_at: Instant | None
+    updated_at: Instant
     authors: list[str]
     tags: list[str]
     access_level: str

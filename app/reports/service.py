@@ -26,6 +26,7 @@ from app.access.loading import load_entitlements
 from app.billing.catalog import collection_slugs_by_tier
 from app.config import Settings
 from app.errors import BadRequest, NotFound
+from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
 from app.reports.schemas import (
     CollectionPublic,
@@ -38,6 +39,7 @@ from app.reports.schemas import (
 )
 
 MAX_PAGE = 100
+MAX_ID = 2**63 - 1
 
 
 def live_clause(now: datetime) -> ColumnElement[bool]:
@@ -212,14 +214,24 @@ def encode_cursor(at: datetime, report_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """[aware ISO instant, positive 64-bit id], or a 400: a crafted cursor never reaches SQL."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        at_text, report_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, RecursionError) as exc:
+        raise BadRequest("Invalid cursor") from exc
+    if not (isinstance(decoded, list) and len(decoded) == 2):
+        raise BadRequest("Invalid cursor")
+    at_text, report_id = decoded
+    # bool is an int to Python; an id past 64 bits overflows the database's integer.
+    if type(report_id) is not int or not 1 <= report_id <= MAX_ID or not isinstance(at_text, str):
+        raise BadRequest("Invalid cursor")
+    try:
         at = datetime.fromisoformat(at_text)
-        if not isinstance(report_id, int) or at.tzinfo is None:
-            raise ValueError
-        return at, report_id
-    except (ValueError, TypeError, binascii.Error, UnicodeError, json.JSONDecodeError) as exc:
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        return to_utc(at), report_id
+    except ValueError as exc:
         raise BadRequest("Invalid cursor") from exc
 
 

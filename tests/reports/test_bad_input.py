@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import UTC, timedelta, timezone
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.db import session_scope
@@ -199,3 +205,96 @@ def test_nul_characters_are_a_4xx_on_every_database(client, admin, catalog, meth
     response = getattr(client, method)(url, headers=admin.headers, **kwargs)
     assert 400 <= response.status_code < 500, response.text
     assert _counts() == before
+
+
+def _cursor(value: object) -> str:
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+AT = "2026-01-01T00:00:00+00:00"
+CRAFTED_CURSORS = {
+    "id-beyond-64-bits": [AT, 2**64],
+    "id-beyond-signed-64-bits": [AT, 2**63],
+    "id-true": [AT, True],
+    "id-zero": [AT, 0],
+    "id-negative": [AT, -1],
+    "id-float": [AT, 1.5],
+    "id-string": [AT, "1"],
+    "true": True,
+    "null": None,
+    "three-items": [AT, 1, 2],
+    "object": {"at": AT, "id": 1},
+    "date-number": [20260101, 1],
+    "date-list": [[AT], 1],
+    "naive-date": ["2026-01-01T00:00:00", 1],
+    "year-1-positive-offset": ["0001-01-01T00:00:00+05:00", 1],
+    "year-9999-negative-offset": ["9999-12-31T23:59:59-05:00", 1],
+    "year-10000": ["10000-01-01T00:00:00+00:00", 1],
+    "deep-nesting": [[[[[[[[[[[[[[[[[[[[AT]]]]]]]]]]]]]]]]]]], 1],
+}
+
+
+def test_a_crafted_cursor_is_a_400_for_readers_staff_and_the_admin_list(client, publish, admin):
+    publish(slug="listed", access_level="public")
+    for case, value in CRAFTED_CURSORS.items():
+        for url, headers in (
+            ("/api/v1/reports", {}),
+            ("/api/v1/reports", admin.headers),
+            ("/api/v1/admin/reports", admin.headers),
+        ):
+            response = client.get(url, params={"cursor": _cursor(value)}, headers=headers)
+            assert response.status_code == 400, (case, url, response.text)
+            assert response.json()["detail"] == "Invalid cursor", case
+
+
+def test_cursors_at_the_edges_of_the_calendar_still_page(client, publish, admin):
+    for slug, when in (("first", "0001-01-01T00:00:00Z"), ("last", "9999-12-31T23:59:59Z")):
+        publish(slug=slug, status="scheduled", published_at=when)
+    seen, cursor = [], None
+    for _ in range(3):
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/v1/reports", params=params, headers=admin.headers).json()
+        seen += [item["slug"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["last", "first"]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=40)
+    | st.datetimes(timezones=st.just(UTC) | st.none()).map(lambda d: d.isoformat()),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    value=json_values
+    | st.tuples(
+        st.datetimes(
+            timezones=st.integers(-1439, 1439).map(lambda m: timezone(timedelta(minutes=m)))
+        ).map(lambda d: d.isoformat()),
+        st.integers(min_value=-(2**70), max_value=2**70) | st.booleans(),
+    ).map(list),
+    raw=st.none() | st.text(max_size=60),
+)
+def test_no_cursor_is_a_server_error(client, admin, value, raw):
+    cursor = raw if raw is not None else _cursor(value)
+    for headers in ({}, admin.headers):
+        response = client.get("/api/v1/reports", params={"cursor": cursor}, headers=headers)
+        assert response.status_code in (200, 400, 422), response.text
+        assert response.status_code == 200 or response.json()["detail"]
