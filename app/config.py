@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     feed_language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     metered_free_reads: int = Field(0, ge=0)
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    # Threads serving sync routes in each worker; its database pool holds as many
+    # connections (plus a few), so a thread never waits for one (R-S7).
+    worker_threads: int = Field(40, ge=1, le=1000)
+    # The longest a request waits for a pool connection, a row lock or SQLite's writer lock
+    # before it is answered 503 with Retry-After.
+    db_wait_seconds: float = Field(3.0, gt=0, le=60)
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 50
     # Register, password-reset and magic-link requests (each sends an email) per client IP.

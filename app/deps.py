@@ -3,15 +3,26 @@
 Dependencies that do no I/O are `async def`: FastAPI runs every sync dependency in its
 own threadpool hop, and those hops, not our code, dominated the hot read path. Database
 work stays in the threadpool, never on the event loop.
+
+A database connection is held only inside one threadpool hop (R-S7): the hop that does a
+request's work also ends its transaction (TransactionRoute for sync routes,
+run_in_transaction for async ones, the viewer lookup in its own read transaction). Ending
+it in a later hop would queue the commit, and the connection it frees, behind every newer
+request waiting for a connection: with enough of them the worker stops answering.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import functools
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -21,41 +32,99 @@ from app.accounts.refresh import user_of_live_session
 from app.accounts.service import member_of
 from app.accounts.tokens import read_access_token
 from app.config import Settings, get_settings
-from app.db import get_engine, writer_bind
+from app.db import bind_for, get_engine
 from app.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "folio_session"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+log = logging.getLogger("folio")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: committed before the response, rolled back on error.
-
-    An error marked `keep_writes` (app.accounts.tokens.RecordedRefusal: a revoked refresh
-    family, a spent code attempt) is committed before it is answered, so the refusal sticks.
-    """
-    engine = get_engine()
-    write = request.method not in READ_METHODS
-    # Creating a Session does no I/O; ending the transaction does, so off the loop.
-    session = Session(writer_bind(engine) if write else engine, expire_on_commit=False)
-    try:
-        yield session
-    except BaseException as exc:
-        await run_in_threadpool(end_transaction, session, getattr(exc, "keep_writes", False))
-        raise
-    await run_in_threadpool(end_transaction, session, True)
+T = TypeVar("T")
+# The request's session, seen by the endpoint's worker thread (anyio copies the context).
+_request_session: ContextVar[Session | None] = ContextVar("folio_request_session", default=None)
 
 
 def end_transaction(session: Session, commit: bool) -> None:
+    """Commits or rolls back; a failed commit is rolled back too, so the connection returns."""
+    if not commit:
+        session.rollback()
+        return
     try:
-        if commit:
-            session.commit()
-        else:
-            session.rollback()
-    finally:
-        session.close()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def within_transaction(session: Session, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """func, then the end of the session's transaction in the same thread: committed when
+    func returns, rolled back when it raises, unless the error is marked `keep_writes`
+    (app.accounts.tokens.RecordedRefusal: a revoked refresh family, a spent code attempt),
+    which is committed before it is answered so the refusal sticks. Either way before any
+    response exists: an error at commit is the answer, never a 200."""
+    try:
+        result = func(*args, **kwargs)
+    except BaseException as exc:
+        end_transaction(session, getattr(exc, "keep_writes", False))
+        raise
+    end_transaction(session, True)
+    return result
+
+
+async def run_in_transaction(session: Session, func: Callable[..., T], *args: Any) -> T:
+    """For async routes: func's database work and its commit in one threadpool hop."""
+    return await run_in_threadpool(within_transaction, session, func, *args)
+
+
+def _ending_transaction(endpoint: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(endpoint)
+    def run(*args: Any, **kwargs: Any) -> T:
+        session = _request_session.get()
+        if session is None:
+            return endpoint(*args, **kwargs)
+        return within_transaction(session, endpoint, *args, **kwargs)
+
+    return run
+
+
+class TransactionRoute(APIRoute):
+    """A route whose sync endpoint ends the request's transaction in its own hop.
+
+    Every router declares `route_class=TransactionRoute`; get_session refuses to serve a
+    route that is not one, so a new router cannot quietly bring the stall back.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _ending_transaction(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session; its transactions are ended where its work ran (see above)."""
+    route = request.scope.get("route")
+    if not isinstance(route, TransactionRoute):
+        raise RuntimeError(f"{request.url.path}: its router needs route_class=TransactionRoute")
+    write = request.method not in READ_METHODS
+    # Creating a Session does no I/O.
+    session = Session(bind_for(get_engine(), write=write), expire_on_commit=False)
+    _request_session.set(session)
+    try:
+        yield session
+    except BaseException as exc:
+        await _close(session, getattr(exc, "keep_writes", False))
+        raise
+    await _close(session, True)
+
+
+async def _close(session: Session, commit: bool) -> None:
+    if session.in_transaction():
+        # Work done outside the endpoint's hop (an async route calling the session without
+        # run_in_transaction): still ended before the response, but in one more hop.
+        log.warning("a request transaction outlived its threadpool hop")
+        await run_in_threadpool(end_transaction, session, commit)
+    session.close()
 
 
 async def settings_dependency() -> Settings:
@@ -74,21 +143,23 @@ async def request_client_ip(request: Request, settings: SettingsDep) -> str | No
 ClientIpDep = Annotated[str | None, Depends(request_client_ip)]
 
 
-def member_from_token(session: Session, token: str, settings: Settings, ip: str | None) -> Member:
+def member_from_token(token: str, settings: Settings, ip: str | None) -> Member:
+    """The signed-in reader, read in its own short transaction (no write lock, no
+    connection held past this hop); None once the token's session was logged out."""
     user_id, issued_at, family = read_access_token(token, settings)
-    user = user_of_live_session(session, user_id, family)  # None once logged out
-    if user is None or user.disabled or user.erased_at is not None:
-        raise Unauthorized("Invalid or expired token")
-    # Both instants carry microseconds (see issue_access_token), so a token issued just
-    # before a password change in the same second is refused and one issued after is not.
-    if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
-        raise Unauthorized("Invalid or expired token")
-    return member_of(user, ip)
+    with Session(bind_for(get_engine(), write=False)) as session:
+        user = user_of_live_session(session, user_id, family)
+        if user is None or user.disabled or user.erased_at is not None:
+            raise Unauthorized("Invalid or expired token")
+        # Both instants carry microseconds (see issue_access_token), so a token issued just
+        # before a password change in the same second is refused and one issued after is not.
+        if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
+            raise Unauthorized("Invalid or expired token")
+        return member_of(user, ip)
 
 
 async def get_viewer(
     request: Request,
-    session: SessionDep,
     settings: SettingsDep,
     ip: ClientIpDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
@@ -97,7 +168,7 @@ async def get_viewer(
     token = bearer or request.cookies.get(SESSION_COOKIE)
     if not token:
         return Anonymous(client_ip=ip)
-    return await run_in_threadpool(member_from_token, session, token, settings, ip)
+    return await run_in_threadpool(member_from_token, token, settings, ip)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -69,7 +69,13 @@ class TooManyRequests(FolioError):
 
 
 class ServiceUnavailable(FolioError):
+    """Every 503 says when to come back (R-S7)."""
+
     status_code = 503
+
+    def __init__(self, message: str, retry_after: int = 1, **kwargs: Any):
+        kwargs.setdefault("headers", {"Retry-After": str(max(1, retry_after))})
+        super().__init__(message, **kwargs)
 
 
 def error_responses(*errors: type[FolioError]) -> dict[int | str, dict[str, Any]]:

@@ -7,10 +7,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import ops
@@ -20,7 +22,8 @@ from app.billing.routes import router as billing_router
 from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
-from app.errors import FolioError, conflict_from_integrity_error
+from app.db import is_busy
+from app.errors import FolioError, ServiceUnavailable, conflict_from_integrity_error
 from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
@@ -76,11 +79,23 @@ def unexpected_error_response(_request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": "Internal server error"}, 500)
 
 
+def database_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """A busy database (full pool, lock or statement timeout, SQLite's writer lock) is a
+    503 with Retry-After: the request's transaction is already rolled back (R-S7)."""
+    if not is_busy(exc):
+        return unexpected_error_response(request, exc)
+    log.warning("database busy: %s", exc)
+    return folio_error_response(request, ServiceUnavailable("The service is busy; try again."))
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run on this many threads; the database pool is sized from the same
+        # setting (app.db), so a thread never waits for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # Each serving process also sends the email outbox (safe with several: rows are
         # claimed); off under tests unless FOLIO_OUTBOX_SENDER=on. See app/mail/sender.py.
         sender = OutboxSender(settings) if settings.outbox_sender_enabled else None
@@ -106,6 +121,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(DataError, refused_data_response)
     app.add_exception_handler(IntegrityError, conflict_response)
+    app.add_exception_handler(OperationalError, database_error_response)
+    app.add_exception_handler(PoolTimeout, database_error_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)

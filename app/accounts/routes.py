@@ -32,7 +32,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.throttle import Throttle
 from app.config import get_settings
-from app.deps import ClientIpDep, MemberDep, SessionDep, SettingsDep
+from app.deps import ClientIpDep, MemberDep, SessionDep, SettingsDep, TransactionRoute
 from app.errors import (
     BadRequest,
     Conflict,
@@ -71,9 +71,19 @@ def get_throttle(request: Request) -> Throttle:
 
 ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
-auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(no_store)])
-me_router = APIRouter(prefix="/api/v1/me", tags=["account"], dependencies=[Depends(no_store)])
-requests_router = APIRouter(prefix="/api/v1", tags=["account"])
+auth_router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    dependencies=[Depends(no_store)],
+    route_class=TransactionRoute,
+)
+me_router = APIRouter(
+    prefix="/api/v1/me",
+    tags=["account"],
+    dependencies=[Depends(no_store)],
+    route_class=TransactionRoute,
+)
+requests_router = APIRouter(prefix="/api/v1", tags=["account"], route_class=TransactionRoute)
 
 
 @auth_router.post(

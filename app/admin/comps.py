@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends, Path, Response
 from app.admin.schemas import CompIn, CompOut
 from app.billing import comps
 from app.billing.catalog import tier_by_ref
-from app.deps import AdminDep, SessionDep, require_admin
+from app.deps import AdminDep, SessionDep, TransactionRoute, require_admin
 from app.errors import NotFound, Unprocessable, error_responses
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin: comps"], dependencies=[Depends(require_admin)]
+    prefix="/api/v1/admin",
+    tags=["admin: comps"],
+    dependencies=[Depends(require_admin)],
+    route_class=TransactionRoute,
 )
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

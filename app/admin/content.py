@@ -16,7 +16,7 @@ from app.admin.schemas import (
     ReportIn,
     ReportUpdate,
 )
-from app.deps import EditorDep, SessionDep, SettingsDep, require_editor
+from app.deps import EditorDep, SessionDep, SettingsDep, TransactionRoute, require_editor
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Collection, Report
 from app.reports import editing
@@ -24,7 +24,10 @@ from app.reports.schemas import FootnoteOut
 from app.reports.service import decode_cursor, encode_cursor, report_by_slug
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin: content"], dependencies=[Depends(require_editor)]
+    prefix="/api/v1/admin",
+    tags=["admin: content"],
+    dependencies=[Depends(require_editor)],
+    route_class=TransactionRoute,
 )
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
 WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import func, select
 
 from app.access.entitlements import GRANTING_STRIPE_STATUSES
-from app.deps import SessionDep, require_admin
+from app.deps import SessionDep, TransactionRoute, require_admin
 from app.models import AuditEntry, Price, Subscription, User, utcnow
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin: stats"], dependencies=[Depends(require_admin)]
+    prefix="/api/v1/admin",
+    tags=["admin: stats"],
+    dependencies=[Depends(require_admin)],
+    route_class=TransactionRoute,
 )
 
 

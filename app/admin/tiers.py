@@ -9,12 +9,15 @@ from sqlalchemy import select
 
 from app.admin.schemas import TierIn, TierOut, TierUpdate
 from app.billing import catalog
-from app.deps import AdminDep, SessionDep, require_admin
+from app.deps import AdminDep, SessionDep, TransactionRoute, require_admin
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Tier
 
 router = APIRouter(
-    prefix="/api/v1/admin", tags=["admin: tiers"], dependencies=[Depends(require_admin)]
+    prefix="/api/v1/admin",
+    tags=["admin: tiers"],
+    dependencies=[Depends(require_admin)],
+    route_class=TransactionRoute,
 )
 WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
 

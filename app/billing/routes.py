@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.billing import checkout
-from app.deps import MemberDep, SessionDep, SettingsDep
+from app.deps import MemberDep, SessionDep, SettingsDep, TransactionRoute
 from app.errors import (
     Conflict,
     NotFound,
@@ -18,7 +18,7 @@ from app.errors import (
     error_responses,
 )
 
-router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
+router = APIRouter(prefix="/api/v1/billing", tags=["billing"], route_class=TransactionRoute)
 
 
 class CheckoutIn(BaseModel):

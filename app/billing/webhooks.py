@@ -29,12 +29,12 @@ from app.billing.subscriptions import (
     link_checkout,
 )
 from app.db import insert_ignoring_conflict, session_scope
-from app.deps import SettingsDep
+from app.deps import SettingsDep, TransactionRoute
 from app.errors import BadRequest, ServiceUnavailable, error_responses
 from app.models import StripeEvent, utcnow
 
 log = logging.getLogger("folio.billing")
-router = APIRouter(tags=["billing"])
+router = APIRouter(tags=["billing"], route_class=TransactionRoute)
 TOLERANCE_SECONDS = 300
 
 

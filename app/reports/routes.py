@@ -6,12 +6,11 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
-from app.deps import SessionDep, SettingsDep, ViewerDep
+from app.deps import SessionDep, SettingsDep, TransactionRoute, ViewerDep, run_in_transaction
 from app.errors import BadRequest, NotFound, Unauthorized, error_responses
 from app.models import Collection, Tier, utcnow
 from app.reports import feeds, search, service
@@ -23,8 +22,8 @@ from app.reports.schemas import (
     TierPublic,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
-feeds_router = APIRouter(prefix="/feeds", tags=["feeds"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], route_class=TransactionRoute)
+feeds_router = APIRouter(prefix="/feeds", tags=["feeds"], route_class=TransactionRoute)
 
 Slug = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
 PUBLIC_MAX_AGE = 60
@@ -92,9 +91,9 @@ async def read_report(
     viewer: ViewerDep,
     settings: SettingsDep,
 ) -> Response:
-    # The hottest route: all its database work in one threadpool hop.
-    body, access = await run_in_threadpool(
-        service.read_report_json, session, slug, viewer, settings, utcnow()
+    # The hottest route: all its database work, and its commit, in one threadpool hop.
+    body, access = await run_in_transaction(
+        session, service.read_report_json, session, slug, viewer, settings, utcnow()
     )
     response = Response(content=body, media_type="application/json")
     # Only an anonymous preview is the same for everyone; the rest is private.
