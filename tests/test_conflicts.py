@@ -9,12 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from app.db import get_engine, session_scope
-from app.deps import SessionDep
+from app.deps import SessionDep, TransactionRoute
 from app.main import create_app
 from app.models import AuditEntry, Collection, Report, Tier, utcnow
 from tests.support.live_server import live_server
@@ -32,13 +33,15 @@ def _counts() -> tuple[int, ...]:
 
 def test_a_unique_violation_raised_at_commit_is_a_409(client, catalog):
     app = create_app()
+    router = APIRouter(route_class=TransactionRoute)
 
-    @app.post("/test-only/collection-at-commit")
+    @router.post("/test-only/collection-at-commit")
     def add_at_commit(session: SessionDep) -> dict[str, bool]:
         # No flush: the INSERT, and so the violation, happens when the request commits.
         session.add(Collection(slug=catalog.collection, name="Again"))
         return {"stored": True}
 
+    app.include_router(router)
     before = _counts()
     with TestClient(app, base_url="http://folio.test") as test_client:
         response = test_client.post("/test-only/collection-at-commit")
@@ -50,13 +53,15 @@ def test_a_unique_violation_raised_at_commit_is_a_409(client, catalog):
 
 def test_a_reference_to_a_row_gone_meanwhile_is_a_409(client, catalog):
     app = create_app()
+    router = APIRouter(route_class=TransactionRoute)
 
-    @app.post("/test-only/report-of-a-removed-collection")
+    @router.post("/test-only/report-of-a-removed-collection")
     def add_orphan(session: SessionDep) -> dict[str, bool]:
         # As if the collection had been removed between the lookup and the INSERT.
         session.add(Report(slug="orphan", title="Orphan", collection_id=2**31 - 1))
         return {"stored": True}
 
+    app.include_router(router)
     before = _counts()
     with TestClient(app, base_url="http://folio.test") as test_client:
         response = test_client.post("/test-only/report-of-a-removed-collection")
