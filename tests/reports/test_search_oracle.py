@@ -12,6 +12,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config import get_settings
+from app.main import create_app
+
 PREVIEW = "Kestrel logistics hubs opened along the coast in March."
 AFTER_CUT = (
     "Analysts saw quillmoss varnette orbisk trucks near the border, or so they wrote. "
@@ -134,3 +137,41 @@ def test_an_entitled_reader_gets_the_full_text_snippet_and_the_same_word_rules(
     # Bag of words for everyone: the order of the words does not matter to subscribers either.
     right, wrong = '"quillmoss varnette"', '"varnette quillmoss"'
     assert _slugs(client, right, reader.headers) == _slugs(client, wrong, reader.headers)
+
+
+@pytest.fixture
+def search_app(monkeypatch: pytest.MonkeyPatch):
+    """A new app (so a new throttle) allowing three searches per minute per client."""
+    monkeypatch.setenv("FOLIO_SEARCH_REQUESTS_PER_MINUTE", "3")
+    get_settings.cache_clear()
+    app = create_app()
+    yield app
+    get_settings.cache_clear()
+
+
+def _client(app, ip: str) -> TestClient:
+    return TestClient(app, base_url="http://folio.test", client=(ip, 50000))
+
+
+def test_search_is_limited_per_client_ip(search_app, cut_report):
+    with _client(search_app, "203.0.113.5") as first, _client(search_app, "198.51.100.9") as other:
+        for _ in range(3):
+            assert first.get("/api/v1/search", params={"q": "kestrel"}).status_code == 200
+        refused = first.get("/api/v1/search", params={"q": "kestrel"})
+        assert refused.status_code == 429
+        assert refused.json()["detail"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert "kestrel" not in refused.text.lower()
+        assert other.get("/api/v1/search", params={"q": "kestrel"}).status_code == 200
+
+
+def test_search_is_limited_per_member_not_per_shared_address(search_app, cut_report, reader):
+    with _client(search_app, "203.0.113.5") as office:
+        for _ in range(3):
+            response = office.get("/api/v1/search", params={"q": "kestrel"}, headers=reader.headers)
+            assert response.status_code == 200
+        refused = office.get("/api/v1/search", params={"q": "kestrel"}, headers=reader.headers)
+        assert refused.status_code == 429
+        assert "retry-after" in refused.headers
+        # An anonymous colleague behind the same address still searches.
+        assert office.get("/api/v1/search", params={"q": "kestrel"}).status_code == 200
