@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     account_requests_per_ip: int = 20
     throttle_window_seconds: int = Field(15 * 60, ge=1)
     throttle_key_prefix: str = "folio"  # Redis key prefix of the throttle counters
+    # Searches per minute per client (a member by account, anyone else by client IP).
+    search_requests_per_minute: int = Field(60, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -10,8 +10,16 @@ from sqlalchemy import select
 
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
+from app.accounts.routes import ThrottleDep
 from app.deps import SessionDep, SettingsDep, TransactionRoute, ViewerDep, run_in_transaction
-from app.errors import BadRequest, NotFound, Unauthorized, error_responses
+from app.errors import (
+    BadRequest,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    error_responses,
+)
 from app.models import Collection, Tier, utcnow
 from app.reports import feeds, search, service
 from app.reports.schemas import (
@@ -108,16 +116,21 @@ async def read_report(
 
 
 @router.get(
-    "/search", response_model=SearchResults, responses=error_responses(NotFound, Unauthorized)
+    "/search",
+    response_model=SearchResults,
+    responses=error_responses(NotFound, Unauthorized, TooManyRequests, ServiceUnavailable),
 )
 def search_reports(
     session: SessionDep,
     viewer: ViewerDep,
+    settings: SettingsDep,
+    throttle: ThrottleDep,
     response: Response,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
+    search.count_search(throttle, viewer, settings.search_requests_per_minute)
     hits = search.search_reports(session, viewer, utcnow(), q, collection=collection, limit=limit)
     cache_privately(response)
     return SearchResults(items=hits)

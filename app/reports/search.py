@@ -1,17 +1,28 @@
-"""Full-text search: SQLite FTS5 or PostgreSQL tsvector; snippets only from allowed text."""
+"""Full-text search: SQLite FTS5 or PostgreSQL tsvector; snippets only from allowed text.
+
+After the cut, search answers one question per query word: is it in the report? A query is
+reduced to its words (runs of letters and digits), all of them required, so no phrase,
+adjacency, NEAR, prefix, OR, negation or column filter ever reaches the full text.
+"""
 
 from __future__ import annotations
 
 import html
-import re
+import json
+import math
+import time
+import unicodedata
 from datetime import datetime
 
+from limits import RateLimitItemPerMinute
+from limits.errors import StorageError
 from sqlalchemy import bindparam, select, text
 from sqlmodel import Session
 
-from app.access import LIVE_STATUSES, Viewer, decide_access
+from app.access import LIVE_STATUSES, Member, Viewer, decide_access
 from app.access.loading import load_entitlements
-from app.errors import BadRequest
+from app.accounts.throttle import UNKNOWN_IP, Throttle
+from app.errors import BadRequest, ServiceUnavailable, TooManyRequests
 from app.models import Report, UTCDateTime
 from app.reports.schemas import SearchHit
 from app.reports.service import collection_by_slug, list_item
@@ -19,7 +30,7 @@ from app.reports.service import collection_by_slug, list_item
 MAX_QUERY_TERMS = 16
 # Private-use characters mark hits inside the database's snippet; the text is escaped after.
 HIT_START, HIT_END = "\ue000", "\ue001"
-_WORD = re.compile(r"\w+", re.UNICODE)
+TOO_MANY_SEARCHES = "Too many searches. Try again in a moment."
 
 # Only constants are interpolated; reader input is always a bound parameter.
 # Both queries filter with the access package's live statuses and take `now` as a UTC
@@ -31,59 +42,102 @@ _SHARED_PARAMS = (
     bindparam("collection_id"),
 )
 
-# Rank first, then make snippets for the page only: in one sorted SELECT, snippet() would
-# run for every match before the LIMIT (seconds at 100,000 reports).
-_SQLITE_SEARCH = text(f"""
-    WITH hits AS (
-        SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 1.0, 0.0) AS score
-        FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
-        WHERE reports_fts MATCH :match
-          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
-          AND (:collection_id IS NULL OR r.collection_id = :collection_id)
-        ORDER BY score, r.id DESC
-        LIMIT :limit
-    )
-    SELECT hits.id AS id,
-           snippet(reports_fts, 3, '{HIT_START}', '{HIT_END}', '…', 24) AS preview_snippet,
-           snippet(reports_fts, 2, '{HIT_START}', '{HIT_END}', '…', 24) AS full_snippet
-    FROM hits JOIN reports_fts ON reports_fts.rowid = hits.id
+# bm25 reads term counts, never positions, so ranking says nothing about word order.
+_SQLITE_RANK = text("""
+    SELECT r.id AS id
+    FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
     WHERE reports_fts MATCH :match
-    ORDER BY hits.score, hits.id DESC
+      AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
+      AND (:collection_id IS NULL OR r.collection_id = :collection_id)
+    ORDER BY bm25(reports_fts, 10.0, 4.0, 1.0, 0.0), r.id DESC
+    LIMIT :limit
+""").bindparams(*_SHARED_PARAMS)
+
+# Snippets for the page only, each from the column the viewer may read (3 = preview_text,
+# 2 = full_text): the full text is never even cut into a snippet for a preview reader.
+_SQLITE_SNIPPETS = text(f"""
+    SELECT CAST(page.key AS INTEGER) AS id,
+           snippet(reports_fts, page.value, '{HIT_START}', '{HIT_END}', '…', 24) AS snippet
+    FROM json_each(:page) AS page
+    CROSS JOIN reports_fts ON reports_fts.rowid = CAST(page.key AS INTEGER)
+    WHERE reports_fts MATCH :match
+""")
+_SQLITE_PREVIEW_COLUMN, _SQLITE_FULL_COLUMN = 3, 2
+
+# `search_vector` (migration 0003) holds title and summary with positions and the full text
+# stripped of them, so ts_rank cannot weigh how close the words stand after the cut.
+_PG_RANK = text("""
+    SELECT r.id
+    FROM reports r, plainto_tsquery('english', :words) AS q(query)
+    WHERE r.search_vector @@ q.query
+      AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
+      AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
+    ORDER BY ts_rank(r.search_vector, q.query) DESC, r.id DESC
+    LIMIT :limit
 """).bindparams(*_SHARED_PARAMS)
 
 _PG_HEADLINE = (
     f"'StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=12, "
     'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "\''
 )
-# `search_vector` is a stored generated column (migration 0002) with a GIN index.
-_PG_SEARCH = text(f"""
-    WITH hits AS (
-        SELECT r.id, ts_rank(r.search_vector, q.query) AS rank, q.query
-        FROM reports r, websearch_to_tsquery('english', :query) AS q(query)
-        WHERE r.search_vector @@ q.query
-          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
-          AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
-        ORDER BY rank DESC, r.id DESC
-        LIMIT :limit
+_PG_SNIPPETS = text(f"""
+    SELECT r.id,
+           ts_headline('english',
+                       CASE WHEN page.full_access THEN r.full_text ELSE r.preview_text END,
+                       plainto_tsquery('english', :words), {_PG_HEADLINE}) AS snippet
+    FROM unnest(CAST(:ids AS integer[]), CAST(:full AS boolean[])) AS page(id, full_access)
+    JOIN reports r ON r.id = page.id
+""")
+
+
+def _is_word_character(char: str) -> bool:
+    # A letter or digit now and already in Unicode 3.2: a token character of FTS5's
+    # unicode61 tables whatever their version, so a query word is never split into a phrase.
+    return unicodedata.category(char)[0] in "LN" and (
+        unicodedata.ucd_3_2_0.category(char)[0] in "LN"
     )
-    SELECT hits.id,
-           ts_headline('english', r.preview_text, hits.query, {_PG_HEADLINE}) AS preview_snippet,
-           ts_headline('english', r.full_text, hits.query, {_PG_HEADLINE}) AS full_snippet
-    FROM hits JOIN reports r ON r.id = hits.id
-    ORDER BY hits.rank DESC, hits.id DESC
-""").bindparams(*_SHARED_PARAMS)
 
 
-def fts5_match(query: str) -> str | None:
-    """Reader input as FTS5 syntax: every word a quoted term, all required."""
-    words = _WORD.findall(query)[:MAX_QUERY_TERMS]
-    return " ".join(f'"{w}"' for w in words) if words else None
+def query_words(query: str) -> list[str]:
+    """The query's distinct words, in order: runs of letters and digits, at most 16."""
+    words: list[str] = []
+    current: list[str] = []
+    for char in unicodedata.normalize("NFC", query) + " ":
+        if _is_word_character(char):
+            current.append(char)
+        elif current:
+            word = "".join(current)
+            current = []
+            if word.casefold() not in (w.casefold() for w in words):
+                words.append(word)
+    return words[:MAX_QUERY_TERMS]
+
+
+def fts5_match(words: list[str]) -> str:
+    """Every word a quoted single-token term, all required (FTS5's implicit AND)."""
+    return " ".join(f'"{word}"' for word in words)
 
 
 def highlight(snippet: str) -> str:
     """The database's snippet as safe HTML with <mark> around the hits."""
     escaped = html.escape(snippet, quote=False)
     return escaped.replace(HIT_START, "<mark>").replace(HIT_END, "</mark>")
+
+
+def count_search(throttle: Throttle, viewer: Viewer, per_minute: int) -> None:
+    """One search by this client (a member by account, anyone else by IP), or 429."""
+    if isinstance(viewer, Member):
+        key = f"member:{viewer.id}"
+    else:
+        key = f"ip:{viewer.client_ip or UNKNOWN_IP}"
+    item = RateLimitItemPerMinute(per_minute, namespace="search")
+    try:
+        if throttle.limiter.hit(item, key):
+            return
+        reset_at = throttle.limiter.get_window_stats(item, key).reset_time
+    except StorageError as exc:
+        raise ServiceUnavailable("Search is unavailable for a moment; try again.") from exc
+    raise TooManyRequests(TOO_MANY_SEARCHES, retry_after=math.ceil(reset_at - time.time()))
 
 
 def search_reports(
@@ -95,37 +149,43 @@ def search_reports(
     collection: str | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
-    """Ranked hits over the full text; each snippet from the preview unless access is full."""
+    """Ranked hits over every word of the report; each snippet from the preview unless
+    the viewer has full access to that report."""
     if "\x00" in query:
         raise BadRequest("The query may not contain NUL characters")
     collection_id = collection_by_slug(session, collection).id if collection else None
-    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id, "limit": limit}
-    if session.get_bind().dialect.name == "sqlite":
-        match = fts5_match(query)
-        if match is None:
-            return []
-        rows = session.execute(_SQLITE_SEARCH, {**params, "match": match}).all()
-    else:
-        rows = session.execute(_PG_SEARCH, {**params, "query": query}).all()
-    if not rows:
+    words = query_words(query)
+    if not words:
         return []
-    reports = {
-        r.id: r
-        for r in session.execute(
-            select(Report).where(Report.id.in_([row.id for row in rows]))
-        ).scalars()
-    }
+    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id, "limit": limit}
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        match = fts5_match(words)
+        ids = session.execute(_SQLITE_RANK, {**params, "match": match}).scalars().all()
+    else:
+        ids = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).scalars().all()
+    if not ids:
+        return []
+    reports = {r.id: r for r in session.execute(select(Report).where(Report.id.in_(ids))).scalars()}
     entitlements = load_entitlements(session, viewer, now)
-    hits = []
-    for row in rows:
-        report = reports[row.id]
-        decision = decide_access(report, viewer, entitlements, now)
-        snippet = row.full_snippet if decision.full else row.preview_snippet
-        hits.append(
-            SearchHit(
-                **list_item(report, now).model_dump(),
-                snippet=highlight(snippet or ""),
-                access=decision.access.value,
-            )
+    decisions = {id_: decide_access(reports[id_], viewer, entitlements, now) for id_ in ids}
+    if sqlite:
+        page = {
+            str(id_): _SQLITE_FULL_COLUMN if decision.full else _SQLITE_PREVIEW_COLUMN
+            for id_, decision in decisions.items()
+        }
+        rows = session.execute(_SQLITE_SNIPPETS, {"page": json.dumps(page), "match": match})
+    else:
+        full = [decisions[id_].full for id_ in ids]
+        rows = session.execute(
+            _PG_SNIPPETS, {"ids": list(ids), "full": full, "words": " ".join(words)}
         )
-    return hits
+    snippets = {row.id: row.snippet for row in rows}
+    return [
+        SearchHit(
+            **list_item(reports[id_], now).model_dump(),
+            snippet=highlight(snippets.get(id_) or ""),
+            access=decisions[id_].access.value,
+        )
+        for id_ in ids
+    ]
