@@ -16,9 +16,10 @@ app = typer.Typer(help="Folio: subscription publishing backend.", no_args_is_hel
 def _alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
+    from app.resources import resource_path
+
+    config = Config(str(resource_path("alembic.ini")))
+    config.set_main_option("script_location", str(resource_path("migrations")))
     return config
 
 
