@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import os
 import re
 import signal
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -120,3 +123,41 @@ def test_the_installed_wheel_migrates_serves_and_sends_email_outside_the_checkou
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _third_party_imports(*folders: str) -> set[str]:
+    names: set[str] = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"__future__", "app", "tests", "bench"}
+
+
+def _declared(*extras: str) -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    for extra in extras:
+        requirements += project["optional-dependencies"][extra]
+    return {_normalised(re.match(r"[A-Za-z0-9._-]+", r).group()) for r in requirements}
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.mark.parametrize(
+    ("folders", "extras"), [(("app", "migrations"), ()), (("tests", "bench"), ("dev",))]
+)
+def test_every_package_the_code_imports_is_a_declared_dependency(folders, extras):
+    declared = _declared(*extras)
+    providers = importlib.metadata.packages_distributions()
+    undeclared = {
+        module: sorted(providers.get(module, ["(not installed)"]))
+        for module in _third_party_imports(*folders)
+        if not declared & {_normalised(d) for d in providers.get(module, [])}
+    }
+    assert undeclared == {}
