@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import time
 import uuid
 
@@ -31,18 +30,6 @@ def test_unknown_email_and_wrong_password_get_the_same_401(client, reader):
     assert unknown.status_code == wrong.status_code == 401
     assert unknown.json() == wrong.json() == {"detail": "Incorrect email or password"}
     assert unknown.headers.get("www-authenticate") == wrong.headers.get("www-authenticate")
-
-
-def test_unknown_email_costs_about_as_long_as_a_wrong_password(client, reader):
-    def timed(email: str) -> float:
-        started = time.perf_counter()
-        password_login(client, email, WRONG)
-        return time.perf_counter() - started
-
-    unknown = statistics.median(timed(f"nobody{i}@example.org") for i in range(3))
-    wrong = statistics.median(timed(reader.email) for _ in range(3))
-    # Both run one argon2 verification (~50 ms); without the dummy one, unknown takes ~1 ms.
-    assert unknown > wrong / 3, (unknown, wrong)
 
 
 def test_unverified_and_disabled_accounts_get_403(client):
