@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,8 @@ REFUSED_SECRET = "hunter2-a-refused-secret"
 
 
 def _folio(*args: str, cwd: Path, **env: str | None) -> subprocess.CompletedProcess:
+    if args[0] == "serve":  # should a refusal regress, the server gets a port of its own
+        args = (*args, "--port", str(free_port()))
     environment = dict(os.environ)
     for name, value in env.items():
         environment.pop(name, None)
@@ -213,10 +216,21 @@ START_UP_REFUSALS = {
 }
 
 
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
+    """Every case of START_UP_REFUSALS run at once (each is a whole Python start-up)."""
+    with ThreadPoolExecutor(max_workers=len(START_UP_REFUSALS)) as pool:
+        running = {
+            case: pool.submit(_folio, *args, cwd=tmp_path_factory.mktemp(case), **env)
+            for case, (args, env, _) in START_UP_REFUSALS.items()
+        }
+        return {case: future.result() for case, future in running.items()}
+
+
 @pytest.mark.parametrize("case", START_UP_REFUSALS)
-def test_a_refused_start_says_why_in_one_line_without_traceback_or_secret(case, tmp_path):
-    args, env, reason = START_UP_REFUSALS[case]
-    result = _folio(*args, cwd=tmp_path, **env)
+def test_a_refused_start_says_why_in_one_line_without_traceback_or_secret(case, refusals):
+    reason = START_UP_REFUSALS[case][2]
+    result = refusals[case]
     assert result.returncode == 1, (result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("folio: "), result.stderr
