@@ -12,6 +12,7 @@ import sys
 import sysconfig
 import time
 import tomllib
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -145,6 +146,11 @@ def _declared(*extras: str) -> set[str]:
     return {_normalised(re.match(r"[A-Za-z0-9._-]+", r).group()) for r in requirements}
 
 
+@cache
+def _providers() -> dict[str, list[str]]:
+    return importlib.metadata.packages_distributions()  # reads every RECORD: once
+
+
 def _normalised(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -154,7 +160,7 @@ def _normalised(name: str) -> str:
 )
 def test_every_package_the_code_imports_is_a_declared_dependency(folders, extras):
     declared = _declared(*extras)
-    providers = importlib.metadata.packages_distributions()
+    providers = _providers()
     undeclared = {
         module: sorted(providers.get(module, ["(not installed)"]))
         for module in _third_party_imports(*folders)
