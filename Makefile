@@ -5,15 +5,28 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-postgres lint format bench clean
+UV_VERSION := 0.13.8
+# One resolution for every supported Python (3.11 up), with hashes: `make lock` renews it.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet
+
+.PHONY: install lock run test test-postgres lint format bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Only python3 and PyPI needed: pip brings uv, uv installs the locked, hash-checked set, then
+# Folio itself (editable; its build backend comes from the lock, so no other download).
+$(VENV)/.installed: pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $@
+
+lock:
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet uv==$(UV_VERSION); }
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
 
 run: install
 	$(BIN)/folio migrate
@@ -41,4 +54,4 @@ bench: install
 	$(BIN)/python -m bench.render
 
 clean:
-	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm
+	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret build dist

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -16,9 +17,10 @@ app = typer.Typer(help="Folio: subscription publishing backend.", no_args_is_hel
 def _alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    root = Path(__file__).resolve().parent.parent
-    config = Config(str(root / "alembic.ini"))
-    config.set_main_option("script_location", str(root / "migrations"))
+    from app.resources import resource_path
+
+    config = Config(str(resource_path("alembic.ini")))
+    config.set_main_option("script_location", str(resource_path("migrations")))
     return config
 
 
@@ -143,7 +145,13 @@ def serve(
     """Serve the API and pages (and send the email outbox)."""
     import uvicorn
 
-    get_settings()  # refuse to start on bad settings before forking workers
+    from app.startup import check_database_is_migrated, check_secret_for_host
+
+    # Refuse here, in one line, rather than in every forked worker. Reading the settings
+    # also makes the installation secret before the workers race for it.
+    settings = get_settings()
+    check_secret_for_host(settings, host)
+    check_database_is_migrated(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -181,8 +189,18 @@ def worker(
 
 
 def main() -> None:
+    from app.startup import describe
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
+    try:
+        app()
+    except Exception as exc:
+        reason = describe(exc)
+        if reason is None:
+            raise
+        typer.echo(f"folio: {reason}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

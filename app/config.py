@@ -1,24 +1,80 @@
-"""Settings from the environment (FOLIO_ prefix); production refuses weak secrets."""
+"""Settings from the environment (FOLIO_ prefix); production refuses weak secrets.
+
+Without FOLIO_SECRET_KEY (outside production) each installation uses a random secret it
+generated for itself and keeps in FOLIO_DATA_DIR/.folio-secret.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
+import secrets
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+# The value earlier versions used when FOLIO_SECRET_KEY was unset, and the test suite's:
+# both are public, so anyone could sign tokens with them.
 DEFAULT_SECRET_KEY = "dev-secret-key-change-me-dev-secret-key-change-me"  # noqa: S105
+PUBLISHED_SECRET_KEYS = frozenset(
+    {DEFAULT_SECRET_KEY, "test-secret-key-0123456789abcdef0123456789", "change-me", "secret"}
+)
 MIN_SECRET_KEY_LENGTH = 32  # RFC 7518 §3.2: an HS256 key needs at least 256 bits
+SECRET_FILE_NAME = ".folio-secret"  # noqa: S105  (a file name)
+
+
+def installation_secret(data_dir: Path) -> str:
+    """This installation's own random secret, made on first use and kept in `data_dir`.
+
+    It is written to a private temporary file and hard-linked into place, which fails if
+    the file exists: several workers starting at once all end up reading the one winner.
+    """
+    path = data_dir / SECRET_FILE_NAME
+    if not path.exists():
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            descriptor, draft = tempfile.mkstemp(dir=data_dir, prefix=f"{SECRET_FILE_NAME}.")
+        except OSError as exc:
+            raise ValueError(
+                f"cannot create {path} ({exc.strerror}): set FOLIO_SECRET_KEY"
+            ) from None
+        try:
+            with os.fdopen(descriptor, "w") as draft_file:  # mkstemp made it mode 0600
+                draft_file.write(secrets.token_urlsafe(48) + "\n")
+                draft_file.flush()
+                os.fsync(draft_file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path} ({exc.strerror}): set FOLIO_SECRET_KEY") from None
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ValueError(f"{path} holds no usable secret: delete it to make a new one")
+    return value
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FOLIO_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a refused secret (or a URL with a password) is never echoed.
+    model_config = SettingsConfigDict(
+        env_prefix="FOLIO_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./folio.db"
-    secret_key: str = DEFAULT_SECRET_KEY
+    # Empty: this installation's generated secret (see installation_secret), except in
+    # production, which must be told one (every host behind the balancer shares it).
+    secret_key: str = Field("", repr=False)
+    data_dir: Path = Path(".")
     base_url: str = "http://127.0.0.1:8000"
 
     jwt_private_key: str | None = None  # PEM; RS256 is used when both keys are set
@@ -87,7 +143,16 @@ class Settings(BaseSettings):
         # Heroku-style and bare postgresql:// URLs are pointed at psycopg 3.
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+                value = "postgresql+psycopg://" + value[len(prefix) :]
+                break
+        try:
+            make_url(value).get_dialect()
+        except NoSuchModuleError:  # a subclass of ArgumentError: first
+            raise ValueError("names a database driver that is not installed") from None
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (e.g. sqlite:///./folio.db or postgresql://user@host/db)"
+            ) from None
         return value
 
     @field_validator("base_url")
@@ -96,14 +161,21 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @model_validator(mode="after")
-    def _refuse_weak_secret_in_production(self) -> Settings:
-        weak = self.secret_key == DEFAULT_SECRET_KEY or len(self.secret_key) < MIN_SECRET_KEY_LENGTH
-        if self.env == "production" and weak:
-            raise ValueError(
-                "FOLIO_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_SECRET_KEY_LENGTH} characters in production"
-            )
+    def _secret_fit_for_the_environment(self) -> Settings:
+        if self.env == "production":
+            if self.secret_is_published or len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    "FOLIO_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_KEY_LENGTH} characters in production"
+                )
+        elif not self.secret_key:
+            self.secret_key = installation_secret(self.data_dir)
         return self
+
+    @property
+    def secret_is_published(self) -> bool:
+        """The secret is one anybody can read (this repository's defaults)."""
+        return self.secret_key in PUBLISHED_SECRET_KEYS
 
     @property
     def is_sqlite(self) -> bool:

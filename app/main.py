@@ -11,6 +11,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -107,7 +108,9 @@ def create_app() -> FastAPI:
             if sender is not None:
                 await asyncio.to_thread(sender.stop)
 
-    app = FastAPI(
+    # Swagger UI and ReDoc assets come from the fastapi-offline package, not a CDN: /docs
+    # (and its Authorize button) works on a server without internet access.
+    app = FastAPIOffline(
         title="Folio",
         summary="Subscription publishing backend for research publishers",
         version="0.1.0",

@@ -1,17 +1,25 @@
-"""The `folio` command: create-admin, import-reports, seed-demo, migrate."""
+"""The `folio` command: create-admin, import-reports, seed-demo, migrate; refusals to start."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app.cli import app
-from app.config import get_settings
+from app.config import DEFAULT_SECRET_KEY, get_settings
 from app.db import session_scope
 from app.models import Report, User
 from tests.support.app import create_user, login
+from tests.support.ports import free_port
 
 runner = CliRunner()
 
@@ -258,3 +266,128 @@ def test_rerender_reports_applies_a_new_preview_length(client, publish, monkeypa
     assert result.exit_code == 0 and "1 reports rendered again" in result.output
     preview = client.get("/api/v1/reports/no-marker").json()["body_html"]
     assert "one" in preview and "two" not in preview
+
+
+FOLIO = Path(sys.executable).parent / "folio"
+REFUSED_SECRET = "hunter2-a-refused-secret"
+
+
+def _folio(*args: str, cwd: Path, **env: str | None) -> subprocess.CompletedProcess:
+    if args[0] == "serve":  # should a refusal regress, the server gets a port of its own
+        args = (*args, "--port", str(free_port()))
+    environment = dict(os.environ)
+    for name, value in env.items():
+        environment.pop(name, None)
+        if value is not None:
+            environment[name] = value
+    return subprocess.run(
+        [str(FOLIO), *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def _empty_sqlite(path: Path) -> str:
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE unrelated (id INTEGER)")
+    return f"sqlite:///{path}"
+
+
+START_UP_REFUSALS = {
+    "production-default-secret": (
+        ["serve"],
+        {"FOLIO_ENV": "production", "FOLIO_SECRET_KEY": None},
+        "FOLIO_SECRET_KEY must be set",
+    ),
+    "production-published-secret": (
+        ["migrate"],
+        {"FOLIO_ENV": "production", "FOLIO_SECRET_KEY": DEFAULT_SECRET_KEY},
+        "FOLIO_SECRET_KEY must be set",
+    ),
+    "production-short-secret": (
+        ["serve"],
+        {"FOLIO_ENV": "production", "FOLIO_SECRET_KEY": REFUSED_SECRET},
+        "FOLIO_SECRET_KEY must be set",
+    ),
+    "not-a-number": (["serve"], {"FOLIO_PREVIEW_PARAGRAPHS": "abc"}, "FOLIO_PREVIEW_PARAGRAPHS"),
+    "not-a-url": (
+        ["migrate"],
+        {"FOLIO_DATABASE_URL": f"postgres//admin:{REFUSED_SECRET}@db"},
+        "FOLIO_DATABASE_URL",
+    ),
+    "unknown-driver": (
+        ["serve"],
+        {"FOLIO_DATABASE_URL": f"mysql+nosuch://admin:{REFUSED_SECRET}@db/folio"},
+        "FOLIO_DATABASE_URL",
+    ),
+    "unreachable-database-migrate": (
+        ["migrate"],
+        {"FOLIO_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/folio"},
+        "cannot use the database",
+    ),
+    "unreachable-database-serve": (
+        ["serve"],
+        {"FOLIO_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/folio"},
+        "cannot use the database",
+    ),
+    "missing-sqlite-file": (
+        ["serve"],
+        {"FOLIO_DATABASE_URL": "sqlite:///./no-such.db"},
+        "run `folio migrate` first",
+    ),
+    "published-secret-on-a-public-address": (
+        ["serve", "--host", "0.0.0.0"],  # noqa: S104
+        {"FOLIO_SECRET_KEY": DEFAULT_SECRET_KEY},
+        "published",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def refusals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
+    """Every case of START_UP_REFUSALS run at once (each is a whole Python start-up)."""
+    with ThreadPoolExecutor(max_workers=len(START_UP_REFUSALS)) as pool:
+        running = {
+            case: pool.submit(_folio, *args, cwd=tmp_path_factory.mktemp(case), **env)
+            for case, (args, env, _) in START_UP_REFUSALS.items()
+        }
+        return {case: future.result() for case, future in running.items()}
+
+
+@pytest.mark.parametrize("case", START_UP_REFUSALS)
+def test_a_refused_start_says_why_in_one_line_without_traceback_or_secret(case, refusals):
+    reason = START_UP_REFUSALS[case][2]
+    result = refusals[case]
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("folio: "), result.stderr
+    assert reason in lines[0]
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert REFUSED_SECRET not in output and DEFAULT_SECRET_KEY not in output
+
+
+def test_serve_refuses_a_database_not_at_the_latest_migration(tmp_path):
+    result = _folio("serve", cwd=tmp_path, FOLIO_DATABASE_URL=_empty_sqlite(tmp_path / "old.db"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "folio: the database is not migrated (it is at no migration, this Folio needs "
+        f"{_head()}): run `folio migrate` first"
+    ]
+
+
+def test_a_missing_postgresql_database_is_one_line(tmp_path):
+    server = os.environ.get("FOLIO_TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("needs FOLIO_TEST_DATABASE_URL (a PostgreSQL server)")
+    missing = make_url(server).set(database="folio_no_such_database").render_as_string(False)
+    result = _folio("migrate", cwd=tmp_path, FOLIO_DATABASE_URL=missing)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert 'database "folio_no_such_database" does not exist' in line
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from app.cli import _alembic_config
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()

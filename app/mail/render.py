@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent.parent / "templates" / "email"
+from app.resources import resource_path
+
+TEMPLATE_DIR = resource_path("templates") / "email"
 
 SUBJECTS = {
     "verify": "Confirm your email address",

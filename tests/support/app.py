@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.accounts.passwords import hash_password
+from app.accounts.service import issue_tokens
 from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.main import create_app
@@ -48,6 +51,12 @@ class Account:
     headers: dict[str, str]
 
 
+@cache
+def password_hash(password: str) -> str:
+    """Argon2 costs ~0.1 s a hash: each test password is hashed once per session."""
+    return hash_password(password)
+
+
 def create_user(
     email: str,
     *,
@@ -56,14 +65,12 @@ def create_user(
     password: str = DEFAULT_PASSWORD,
     disabled: bool = False,
 ) -> int:
-    from app.accounts.passwords import hash_password
-
     with session_scope() as session:
         user = User(
             email=email.lower(),
             name=email.split("@")[0],
             role=role,
-            password_hash=hash_password(password),
+            password_hash=password_hash(password),
             email_verified_at=utcnow() if verified else None,
             disabled=disabled,
         )
@@ -78,11 +85,21 @@ def login(client: TestClient, email: str, password: str = DEFAULT_PASSWORD) -> d
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def bearer_for(user_id: int) -> dict[str, str]:
+    """The header a sign-in would give, from the app's own issuer (a new session, no argon2)."""
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        pair = issue_tokens(session, user, get_settings())  # type: ignore[arg-type]
+    return {"Authorization": f"Bearer {pair.access_token}"}
+
+
 @pytest.fixture
 def make_account(client: TestClient) -> Callable[..., Account]:
+    """A user and a valid access token; tests about signing in call `login` themselves."""
+
     def make(email: str, role: str = "reader", **kwargs: Any) -> Account:
         user_id = create_user(email, role=role, **kwargs)
-        return Account(user_id, email, DEFAULT_PASSWORD, login(client, email))
+        return Account(user_id, email, DEFAULT_PASSWORD, bearer_for(user_id))
 
     return make
 
