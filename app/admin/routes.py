@@ -1,11 +1,12 @@
-"""Every admin router, under /api/v1/admin."""
+"""Every admin router, under /api/v1/admin; each documents its 401 and 403."""
 
 from fastapi import APIRouter
 
-from app.admin import comps, content, stats, tiers
+from app.admin import comps, content, organizations, requests, stats, tiers
+from app.errors import Forbidden, Unauthorized, error_responses
+
+AUTH_RESPONSES = error_responses(Unauthorized, Forbidden)
 
 router = APIRouter()
-router.include_router(content.router)
-router.include_router(tiers.router)
-router.include_router(comps.router)
-router.include_router(stats.router)
+for area in (content, tiers, comps, stats, requests, organizations):
+    router.include_router(area.router, responses=AUTH_RESPONSES)
