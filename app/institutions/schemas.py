@@ -40,6 +40,8 @@ def normalise_ranges(ranges: list[str]) -> list[str]:
     cleaned: list[str] = []
     for raw in ranges:
         try:
+            if "%" in raw:  # an IPv6 zone names a local interface, never a client network
+                raise ValueError
             network = ipaddress.ip_network(raw.strip(), strict=False)
         except ValueError:
             raise ValueError(f"not an IPv4 or IPv6 range in CIDR notation: {raw!r}") from None
