@@ -56,3 +56,20 @@ def test_a_reader_gets_403_on_every_admin_operation(client, reader):
             method, concrete(path, operation), headers=reader.headers, json={}
         )
         assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+
+
+def test_an_editor_gets_403_on_every_admin_operation_but_the_reports(client, editor):
+    """SPEC §5: editors have the report endpoints only (collections belong to admins)."""
+    for method, path, operation in admin_operations(client):
+        if path.startswith(f"{ADMIN_PREFIX}/reports"):
+            continue
+        response = client.request(
+            method, concrete(path, operation), headers=editor.headers, json={}
+        )
+        assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+
+
+def test_an_editor_still_writes_reports(client, editor, catalog):
+    body = {"title": "By an editor", "collection": catalog.collection}
+    response = client.post("/api/v1/admin/reports", headers=editor.headers, json=body)
+    assert response.status_code == 201, response.text
