@@ -2,11 +2,21 @@
 
 from fastapi import APIRouter
 
-from app.admin import audit, comps, content, organizations, requests, stats, tiers, users
+from app.admin import (
+    audit,
+    comps,
+    content,
+    members_csv,
+    organizations,
+    requests,
+    stats,
+    tiers,
+    users,
+)
 from app.errors import Forbidden, Unauthorized, error_responses
 
 AUTH_RESPONSES = error_responses(Unauthorized, Forbidden)
 
 router = APIRouter()
-for area in (content, tiers, comps, stats, requests, organizations, users, audit):
+for area in (content, tiers, comps, stats, requests, organizations, members_csv, users, audit):
     router.include_router(area.router, responses=AUTH_RESPONSES)
