@@ -93,3 +93,23 @@ class MemberUpdate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     role: Role | None = None
     disabled: bool | None = None
+
+
+class MemberCounts(BaseModel):
+    """Each member counted once, by the same status as the member list."""
+
+    total: int
+    free: int
+    paid: int
+    comp: int
+    org: int
+    disabled: int
+
+
+class StatsOut(BaseModel):
+    members: MemberCounts
+    mrr: dict[str, int]  # minor units per currency, a yearly price counting a twelfth
+    paid_subscriptions: int  # the Stripe subscriptions MRR sums (of members counted paid)
+    trialing_subscriptions: int  # among them, in a trial
+    new_last_30_days: int
+    churned_last_30_days: int  # stopped paying in the window and not paying now

@@ -84,7 +84,7 @@ def status_of(disabled: bool, paid: bool, comp: bool, org: bool) -> str:
     return "org" if org else "free"
 
 
-def _status_filter(
+def status_filter(
     status: str, paid: ColumnElement[bool], comp: ColumnElement[bool], org: ColumnElement[bool]
 ) -> ColumnElement[bool]:
     enabled = User.disabled.is_(False)
@@ -135,7 +135,7 @@ def search_members(
     if q and q.strip():
         query = query.where(_text_filter(q))
     if status is not None:
-        query = query.where(_status_filter(status, paid, comp, org))
+        query = query.where(status_filter(status, paid, comp, org))
     if tier is not None:
         tier_id = tier_id_of(session, tier)
         query = query.where(
