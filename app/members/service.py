@@ -151,7 +151,7 @@ def member_detail(session: Session, user_id: int, now: datetime) -> MemberDetail
         .limit(RECENT_AUDIT)
     ).scalars()
     return MemberDetail(
-        **member_out(user, member_status(session, user_id, now)).model_dump(),
+        **member_out(user, member_status(session, user, now)).model_dump(),
         erased_at=user.erased_at,
         stripe_customer_id=user.stripe_customer_id,
         subscriptions=_subscriptions(session, user_id, now),

@@ -15,13 +15,7 @@ from sqlmodel import Session
 
 from app.access.entitlements import GRANTING_STRIPE_STATUSES
 from app.members.schemas import MemberCounts, StatsOut
-from app.members.search import (
-    comp_now,
-    covered_by_domain,
-    licensed_domains,
-    paid_now,
-    status_filter,
-)
+from app.members.search import comp_now, org_cover, paid_now, status_filter
 from app.models import Price, Subscription, User
 
 WINDOW = timedelta(days=30)
@@ -37,7 +31,7 @@ def _granting(now: datetime):  # type: ignore[no-untyped-def]
 
 def member_counts(session: Session, now: datetime) -> MemberCounts:
     paid, comp = paid_now(now), comp_now(now)
-    org = covered_by_domain(licensed_domains(session, now))
+    org = org_cover(session, now)
     counts = {
         status: session.execute(
             select(func.count())

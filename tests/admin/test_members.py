@@ -57,6 +57,7 @@ def test_the_status_filter_puts_each_member_in_one_place(client, admin, make_acc
     comp = make_account("comp@example.net")
     org = make_account("staff@uni.example.edu")
     create_user("unverified@uni.example.edu", verified=False)
+    create_user("spy@evil-example.edu")  # a look-alike, never covered
     disabled = make_account("gone@example.net")
     lapsed = make_account("lapsed@example.net")
     stripe_subscription(paid.id, catalog.tier)
@@ -75,7 +76,13 @@ def test_the_status_filter_puts_each_member_in_one_place(client, admin, make_acc
     assert emails(client, admin, status="org") == [org.email]
     assert emails(client, admin, status="disabled") == [disabled.email]
     assert sorted(emails(client, admin, status="free")) == sorted(
-        [free.email, "unverified@uni.example.edu", lapsed.email, admin.email]
+        [
+            free.email,
+            "unverified@uni.example.edu",
+            "spy@evil-example.edu",
+            lapsed.email,
+            admin.email,
+        ]
     )
     by_email = {
         i["email"]: i["status"] for i in client.get(USERS, headers=admin.headers).json()["items"]
