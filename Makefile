@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.members
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret build dist

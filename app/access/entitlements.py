@@ -27,10 +27,11 @@ class TierGrant:
 
 @dataclass(frozen=True, slots=True)
 class Entitlement:
-    source: str  # stripe | comp | org
+    source: str  # stripe | comp | organization
     tier: TierGrant
     until: datetime | None
     reference: str = ""  # subscription or organization id, for the audit trail and /me
+    organization: str | None = None  # the licence holder's name, shown on /me
 
     def grants(self, collection_id: int, now: datetime) -> bool:
         return (self.until is None or self.until > now) and self.tier.covers(collection_id)
@@ -52,6 +53,7 @@ class Licence:
     email_domains: tuple[str, ...]
     ip_ranges: tuple[str, ...]
     expires_at: datetime | None
+    name: str = ""
 
 
 def subscription_entitlement(sub: HeldSubscription, now: datetime) -> Entitlement | None:
@@ -82,7 +84,13 @@ def licence_entitlement(licence: Licence, viewer: Viewer, now: datetime) -> Enti
     by_ip = viewer.client_ip is not None and ip_in_ranges(viewer.client_ip, licence.ip_ranges)
     if not (by_domain or by_ip):
         return None
-    return Entitlement("org", licence.tier, licence.expires_at, f"organization:{licence.id}")
+    return Entitlement(
+        "organization",
+        licence.tier,
+        licence.expires_at,
+        f"organization:{licence.id}",
+        licence.name,
+    )
 
 
 def collect_entitlements(

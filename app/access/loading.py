@@ -75,7 +75,14 @@ def load_entitlements(session: Session, viewer: Viewer, now: datetime) -> list[E
         if s.tier_id in grants
     ]
     org_licences = [
-        Licence(o.id, grants[o.tier_id], tuple(o.email_domains), tuple(o.ip_ranges), o.expires_at)
+        Licence(
+            o.id,
+            grants[o.tier_id],
+            tuple(o.email_domains),
+            tuple(o.ip_ranges),
+            o.expires_at,
+            o.name,
+        )
         for o in licences
         if o.tier_id in grants
     ]

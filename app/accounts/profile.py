@@ -55,6 +55,7 @@ def entitlements_of(session: Session, member: Member, now: datetime) -> list[Ent
             tier=entitlement.tier.tier_slug,
             source=entitlement.source,
             until=entitlement.until,
+            organization=entitlement.organization,
         )
         for entitlement in held
         for collection_id, slug in collections

@@ -106,8 +106,9 @@ class MeUpdate(Body):
 class EntitlementOut(BaseModel):
     collection: str
     tier: str
-    source: str  # stripe | comp | org
+    source: str  # stripe | comp | organization
     until: Instant | None
+    organization: str | None = None  # the licence holder, when source is organization
 
 
 class SubscriptionOut(BaseModel):

@@ -16,7 +16,14 @@ from app.admin.schemas import (
     ReportIn,
     ReportUpdate,
 )
-from app.deps import EditorDep, SessionDep, SettingsDep, TransactionRoute, require_editor
+from app.deps import (
+    EditorDep,
+    SessionDep,
+    SettingsDep,
+    TransactionRoute,
+    require_admin,
+    require_editor,
+)
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Collection, Report
 from app.reports import editing
@@ -31,6 +38,8 @@ router = APIRouter(
 )
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
 WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
+# SPEC §5: editors have the report endpoints; collections are for admins.
+ADMINS_ONLY = [Depends(require_admin)]
 
 
 def collection_out(c: Collection) -> CollectionOut:
@@ -62,12 +71,23 @@ def report_admin_out(r: Report) -> ReportAdminOut:
     )
 
 
-@router.post("/collections", status_code=201, response_model=CollectionOut, responses=WRITE_ERRORS)
+@router.post(
+    "/collections",
+    status_code=201,
+    response_model=CollectionOut,
+    responses=WRITE_ERRORS,
+    dependencies=ADMINS_ONLY,
+)
 def create_collection(data: CollectionIn, session: SessionDep, editor: EditorDep) -> CollectionOut:
     return collection_out(editing.create_collection(session, data, editor))
 
 
-@router.patch("/collections/{slug}", response_model=CollectionOut, responses=WRITE_ERRORS)
+@router.patch(
+    "/collections/{slug}",
+    response_model=CollectionOut,
+    responses=WRITE_ERRORS,
+    dependencies=ADMINS_ONLY,
+)
 def update_collection(
     slug: Slug, data: CollectionUpdate, session: SessionDep, editor: EditorDep
 ) -> CollectionOut:

@@ -1,11 +1,22 @@
-"""Every admin router, under /api/v1/admin."""
+"""Every admin router, under /api/v1/admin; each documents its 401 and 403."""
 
 from fastapi import APIRouter
 
-from app.admin import comps, content, stats, tiers
+from app.admin import (
+    audit,
+    comps,
+    content,
+    members_csv,
+    organizations,
+    requests,
+    stats,
+    tiers,
+    users,
+)
+from app.errors import Forbidden, Unauthorized, error_responses
+
+AUTH_RESPONSES = error_responses(Unauthorized, Forbidden)
 
 router = APIRouter()
-router.include_router(content.router)
-router.include_router(tiers.router)
-router.include_router(comps.router)
-router.include_router(stats.router)
+for area in (content, tiers, comps, stats, requests, organizations, members_csv, users, audit):
+    router.include_router(area.router, responses=AUTH_RESPONSES)

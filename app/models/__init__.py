@@ -13,8 +13,9 @@ from app.models.users import OneTimeToken, RefreshToken, User
 metadata = SQLModel.metadata
 
 # Search structures live outside the models (the FTS5 table on SQLite; the generated
-# tsvector column and its index on PostgreSQL): not compared.
-UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search", "search_vector")
+# tsvector column and its index on PostgreSQL; the PostgreSQL member-search indexes of
+# migration 0011): not compared.
+UNMODELLED_PREFIXES = ("reports_fts", "ix_reports_search", "search_vector", "ix_users_search")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

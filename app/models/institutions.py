@@ -19,6 +19,7 @@ class Organization(SQLModel, table=True):
     email_domains: list[str] = Field(default_factory=list, sa_type=JSON)
     ip_ranges: list[str] = Field(default_factory=list, sa_type=JSON)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notes: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

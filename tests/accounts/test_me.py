@@ -34,7 +34,13 @@ def test_a_comp_shows_as_entitlements_and_a_subscription(client, admin, reader, 
     assert granted.status_code == 201, granted.text
     me = client.get("/api/v1/me", headers=reader.headers).json()
     assert me["entitlements"] == [
-        {"collection": catalog.collection, "tier": catalog.tier, "source": "comp", "until": None}
+        {
+            "collection": catalog.collection,
+            "tier": catalog.tier,
+            "source": "comp",
+            "until": None,
+            "organization": None,
+        }
     ]
     [subscription] = me["subscriptions"]
     assert subscription == {

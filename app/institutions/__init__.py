@@ -1,0 +1,1 @@
+"""Institutional licences (organizations) and the subscription requests that lead to them."""
