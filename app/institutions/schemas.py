@@ -6,7 +6,7 @@ import ipaddress
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.instants import Instant
 
@@ -50,8 +50,17 @@ class StrictBody(BaseModel):
 
 
 TierRef = Annotated[str | int, Field(description="tier slug or id")]
-Domains = Annotated[list[Annotated[str, Field(max_length=300)]], Field(max_length=MAX_DOMAINS)]
-Ranges = Annotated[list[Annotated[str, Field(max_length=100)]], Field(max_length=MAX_RANGES)]
+# Normalised and checked as they are read, wherever a body takes them (a bad one is a 422).
+Domains = Annotated[
+    list[Annotated[str, Field(max_length=300)]],
+    Field(max_length=MAX_DOMAINS),
+    AfterValidator(normalise_domains),
+]
+Ranges = Annotated[
+    list[Annotated[str, Field(max_length=100)]],
+    Field(max_length=MAX_RANGES),
+    AfterValidator(normalise_ranges),
+]
 
 
 class OrganizationIn(StrictBody):
@@ -61,16 +70,6 @@ class OrganizationIn(StrictBody):
     ip_ranges: Ranges = Field(default_factory=list)
     expires_at: Instant | None = None
     notes: str = Field(default="", max_length=10_000)
-
-    @field_validator("email_domains")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        return normalise_domains(value)
-
-    @field_validator("ip_ranges")
-    @classmethod
-    def _ranges(cls, value: list[str]) -> list[str]:
-        return normalise_ranges(value)
 
 
 class OrganizationUpdate(StrictBody):
@@ -82,16 +81,6 @@ class OrganizationUpdate(StrictBody):
     ip_ranges: Ranges | None = None
     expires_at: Instant | None = None
     notes: str | None = Field(default=None, max_length=10_000)
-
-    @field_validator("email_domains")
-    @classmethod
-    def _domains(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalise_domains(value)
-
-    @field_validator("ip_ranges")
-    @classmethod
-    def _ranges(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalise_ranges(value)
 
 
 class OrganizationOut(BaseModel):
@@ -128,16 +117,6 @@ class ApproveIn(StrictBody):
     ip_ranges: Ranges = Field(default_factory=list)
     organization_name: str | None = Field(default=None, min_length=1, max_length=200)
     note: str = Field(default="", max_length=2000)
-
-    @field_validator("email_domains")
-    @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        return normalise_domains(value)
-
-    @field_validator("ip_ranges")
-    @classmethod
-    def _ranges(cls, value: list[str]) -> list[str]:
-        return normalise_ranges(value)
 
 
 class DeclineIn(StrictBody):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.config import get_settings
 from app.db import session_scope
-from app.main import create_app
 from app.models import AuditEntry
 
 CUT_BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe secret analysis after the cut."
@@ -48,20 +46,6 @@ def audit_entries(action: str | None = None) -> list[AuditEntry]:
 
 
 @pytest.fixture
-def client_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., TestClient]]:
+def client_from(client_with: Callable[..., TestClient]) -> Callable[..., TestClient]:
     """A client whose TCP peer is `ip`, under extra FOLIO_ settings (e.g. trusted_proxies)."""
-    opened: list[TestClient] = []
-
-    def make(ip: str, **settings: object) -> TestClient:
-        for name, value in settings.items():
-            monkeypatch.setenv(f"FOLIO_{name.upper()}", str(value))
-        get_settings.cache_clear()
-        client = TestClient(create_app(), base_url="http://folio.test", client=(ip, 50000))
-        client.__enter__()
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
-    get_settings.cache_clear()
+    return client_with

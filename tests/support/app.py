@@ -19,6 +19,7 @@ from app.main import create_app
 from app.models import User, metadata, utcnow
 from tests.support.smtp import mailbox, smtp_server  # noqa: F401  (fixtures: real SMTP)
 
+ClientFactory = Callable[..., TestClient]
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
@@ -188,3 +189,23 @@ def publish(client: TestClient, admin: Account, catalog: Catalog) -> Callable[..
         return response.json()
 
     return make
+
+
+@pytest.fixture
+def client_with(monkeypatch: pytest.MonkeyPatch) -> Iterator[ClientFactory]:
+    """A new app (so a new in-process throttle) under extra FOLIO_ settings, seen from `ip`."""
+    opened: list[TestClient] = []
+
+    def make(ip: str = "203.0.113.10", **settings: object) -> TestClient:
+        for name, value in settings.items():
+            monkeypatch.setenv(f"FOLIO_{name.upper()}", str(value))
+        get_settings.cache_clear()
+        client = TestClient(create_app(), base_url="http://folio.test", client=(ip, 50000))
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+    get_settings.cache_clear()
