@@ -42,6 +42,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format app tests bench

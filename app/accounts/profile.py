@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.access import Member
-from app.access.loading import load_entitlements
 from app.accounts import feed
 from app.accounts.passwords import verify_password
 from app.accounts.schemas import (
@@ -24,6 +23,7 @@ from app.accounts.schemas import (
 from app.accounts.service import set_password
 from app.config import Settings
 from app.errors import BadRequest, Conflict, Forbidden, Unauthorized, Unprocessable
+from app.holdings import load_entitlements
 from app.models import Collection, Subscription, SubscriptionRequest, Tier, User
 
 MAX_PENDING_REQUESTS = 3

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from app.admin.schemas import CompIn, CompOut
 from app.billing import comps
 from app.billing.catalog import tier_by_ref
+from app.billing.schemas import CompIn, CompOut
 from app.deps import AdminDep, SessionDep, TransactionRoute, require_admin
 from app.errors import NotFound, Unprocessable, error_responses
 

@@ -7,15 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy import and_, or_, select
 
-from app.admin.schemas import (
-    CollectionIn,
-    CollectionOut,
-    CollectionUpdate,
-    ReportAdminOut,
-    ReportAdminPage,
-    ReportIn,
-    ReportUpdate,
-)
 from app.deps import (
     EditorDep,
     SessionDep,
@@ -27,6 +18,15 @@ from app.deps import (
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Collection, Report
 from app.reports import editing
+from app.reports.admin_schemas import (
+    CollectionIn,
+    CollectionOut,
+    CollectionUpdate,
+    ReportAdminOut,
+    ReportAdminPage,
+    ReportIn,
+    ReportUpdate,
+)
 from app.reports.schemas import FootnoteOut
 from app.reports.service import decode_cursor, encode_cursor, report_by_slug
 

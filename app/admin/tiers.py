@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
-from app.admin.schemas import TierIn, TierOut, TierUpdate
 from app.billing import catalog
+from app.billing.schemas import TierIn, TierOut, TierUpdate
 from app.deps import AdminDep, SessionDep, TransactionRoute, require_admin
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
 from app.models import Tier

@@ -6,8 +6,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from app.access import Member
-from app.admin.schemas import PriceIn, PriceOut, TierIn, TierOut, TierUpdate
 from app.audit import actor_of, record_audit
+from app.billing.schemas import PriceIn, PriceOut, TierIn, TierOut, TierUpdate
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Collection, Price, Tier, TierCollection
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.access import Member
-from app.admin.schemas import CompIn, CompOut
 from app.audit import actor_of, record_audit
 from app.billing.catalog import tier_by_ref
+from app.billing.schemas import CompIn, CompOut
 from app.errors import NotFound, Unprocessable
 from app.models import Subscription, Tier, User, utcnow
 

@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.accounts.passwords import hash_password
-from app.admin.schemas import CollectionIn, CompIn, TierIn
 from app.billing import catalog, comps
+from app.billing.schemas import CompIn, TierIn
 from app.config import get_settings
 from app.db import session_scope
 from app.models import Collection, Organization, Report, Tier, User, metadata, utcnow
 from app.reports import editing
+from app.reports.admin_schemas import CollectionIn
 from app.reports.importing import import_directory
 
 DEMO_DIR = Path(__file__).resolve().parent

@@ -15,9 +15,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from app.access import Member
-from app.admin.schemas import CompIn
 from app.audit import actor_of, record_audit
 from app.billing import comps
+from app.billing.schemas import CompIn
 from app.config import Settings
 from app.errors import Conflict, NotFound, Unprocessable
 from app.institutions.organizations import create_organization, licensed_tier

@@ -10,16 +10,16 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.access import Member
-from app.admin.schemas import (
+from app.audit import actor_of, record_audit
+from app.content import render_report, slugify
+from app.errors import Conflict, Unprocessable
+from app.models import Collection, Report, ReportTag, utcnow
+from app.reports.admin_schemas import (
     CollectionIn,
     CollectionUpdate,
     ReportIn,
     ReportUpdate,
 )
-from app.audit import actor_of, record_audit
-from app.content import render_report, slugify
-from app.errors import Conflict, Unprocessable
-from app.models import Collection, Report, ReportTag, utcnow
 from app.reports.service import collection_by_slug, report_by_slug
 
 AUDITED_REPORT_FIELDS = (

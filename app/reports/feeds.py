@@ -20,8 +20,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.access import Access, Decision, Reason, Viewer, decide_access
-from app.access.loading import load_entitlements
 from app.config import Settings
+from app.holdings import load_entitlements
 from app.models import Collection, Report
 from app.reports.service import ReportView, live_clause, view_of
 

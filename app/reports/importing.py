@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.admin.schemas import ReportIn, ReportUpdate
 from app.errors import FolioError
 from app.models import Report
 from app.reports import editing
+from app.reports.admin_schemas import ReportIn, ReportUpdate
 
 FRONT_MATTER_FENCE = "---"
 

@@ -20,9 +20,9 @@ from sqlalchemy import bindparam, select, text
 from sqlmodel import Session
 
 from app.access import LIVE_STATUSES, Member, Viewer, decide_access
-from app.access.loading import load_entitlements
 from app.accounts.throttle import UNKNOWN_IP, Throttle
 from app.errors import BadRequest, ServiceUnavailable, TooManyRequests
+from app.holdings import load_entitlements
 from app.models import Report, UTCDateTime
 from app.reports.schemas import SearchHit
 from app.reports.service import collection_by_slug, list_item

@@ -22,10 +22,10 @@ from app.access import (
     is_complimentary,
     is_visible,
 )
-from app.access.loading import load_entitlements
 from app.billing.catalog import collection_slugs_by_tier
 from app.config import Settings
 from app.errors import BadRequest, NotFound
+from app.holdings import load_entitlements
 from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
 from app.reports.schemas import (

@@ -1,37 +1,18 @@
-"""Admin request and response bodies (SPEC §5): collections, tiers, reports, comps."""
+"""Staff request and response bodies of content (SPEC §5): collections and reports."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from app.bodies import Slug, StrictBody
 from app.instants import Instant
 from app.reports.schemas import FootnoteOut
 
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-
-
-def _not_all_digits(slug: str) -> str:
-    # Tiers (and any reference that accepts both) read an all-digit reference as an id.
-    if slug.isdigit():
-        raise ValueError("a slug cannot be all digits: it would read as an id")
-    return slug
-
-
-Slug = Annotated[
-    str,
-    Field(min_length=1, max_length=120, pattern=SLUG_PATTERN),
-    AfterValidator(_not_all_digits),
-]
-Interval = Literal["month", "year"]
 AccessLevel = Literal["public", "registered", "subscribers"]
 Status = Literal["draft", "scheduled", "published"]
 MAX_BODY_CHARS = 500_000
-
-
-class StrictBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CollectionIn(StrictBody):
@@ -51,59 +32,6 @@ class CollectionOut(BaseModel):
     slug: str
     name: str
     description: str
-
-
-class PriceIn(StrictBody):
-    interval: Interval
-    amount: int = Field(ge=0, le=100_000_000)
-    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")
-    stripe_price_id: str | None = Field(default=None, min_length=1, max_length=255)
-
-    @field_validator("currency")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.lower()
-
-
-class TierIn(StrictBody):
-    slug: Slug
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
-    collections: list[str] = Field(default_factory=list, max_length=500)
-    all_collections: bool = False
-    prices: list[PriceIn] = Field(default_factory=list, max_length=10)
-    active: bool = True
-
-
-class TierUpdate(StrictBody):
-    slug: Slug | None = None
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
-    collections: list[str] | None = Field(default=None, max_length=500)
-    all_collections: bool | None = None
-    prices: list[PriceIn] | None = Field(default=None, max_length=10)
-    active: bool | None = None
-
-
-class PriceOut(BaseModel):
-    interval: str
-    amount: int
-    currency: str
-    stripe_price_id: str | None
-
-
-class TierOut(BaseModel):
-    id: int
-    slug: str
-    name: str
-    description: str
-    collections: list[str]
-    all_collections: bool
-    prices: list[PriceOut]
-    active: bool
-
-
-Tag = Field(min_length=1, max_length=64)
 
 
 class ReportIn(StrictBody):
@@ -200,20 +128,3 @@ class ReportAdminOut(BaseModel):
 class ReportAdminPage(BaseModel):
     items: list[ReportAdminOut]
     next_cursor: str | None
-
-
-class CompIn(StrictBody):
-    tier: str = Field(min_length=1, max_length=120)
-    expires_at: Instant | None = None
-    note: str = Field(default="", max_length=2000)
-
-
-class CompOut(BaseModel):
-    id: int
-    user_id: int
-    tier: str
-    source: str
-    status: str
-    expires_at: Instant | None
-    note: str
-    created_at: Instant

@@ -1,4 +1,4 @@
-"""Loads what a viewer holds from the database, fresh on every request (R-A1)."""
+"""What a viewer holds (subscriptions, comps, licences), read fresh on every request (R-A1)."""
 
 from __future__ import annotations
 

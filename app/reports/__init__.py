@@ -1,0 +1,1 @@
+"""Reports: reading, search and feeds for readers; writing and import for staff."""
