@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.bodies import StrictBody
 from app.instants import Instant
 
 # A label of letters, digits and inner hyphens; a domain has at least two labels.
@@ -43,10 +44,6 @@ def normalise_ranges(ranges: list[str]) -> list[str]:
         if str(network) not in cleaned:
             cleaned.append(str(network))
     return cleaned
-
-
-class StrictBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 TierRef = Annotated[str | int, Field(description="tier slug or id")]
