@@ -31,6 +31,19 @@ def migrate() -> None:
 
     command.upgrade(_alembic_config(), "head")
     typer.echo("database is at the latest migration")
+    _render_stale_reports()
+
+
+def _render_stale_reports() -> None:
+    """Reports stored by an older renderer are cut again under the current rules, so an
+    upgrade that closes a preview leak closes it for existing reports too."""
+    from app.db import session_scope
+    from app.reports.editing import rerender_all
+
+    with session_scope() as session:
+        count = rerender_all(session, get_settings().preview_paragraphs, stale_only=True)
+    if count:
+        typer.echo(f"{count} reports stored by an older renderer were rendered again")
 
 
 @app.command("create-admin")

@@ -391,3 +391,27 @@ def _head() -> str:
     from app.cli import _alembic_config
 
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def test_migrate_cuts_again_the_reports_an_older_renderer_stored(client, publish):
+    # A short paid report and a reference defined after the cut, both stored the way the
+    # renderer before version 2 stored them: the whole body as the preview.
+    body = (
+        "Read [the source][s].\n\n<!-- paywall -->\n\nSecret tail.\n\n[s]: https://leak.example/x"
+    )
+    publish(slug="old-cut", body=body)
+    publish(slug="old-short", body="Only paragraph, for subscribers: quillmoss.")
+    with session_scope() as session:
+        for report in session.execute(select(Report)).scalars():
+            report.preview_html, report.preview_text = report.full_html, report.full_text
+            report.render_version = 0
+    assert "leak.example" in client.get("/api/v1/reports/old-cut").text
+
+    result = runner.invoke(app, ["migrate"])
+
+    assert result.exit_code == 0, result.output
+    assert "2 reports stored by an older renderer were rendered again" in result.output
+    assert "leak.example" not in client.get("/api/v1/reports/old-cut").text
+    assert "quillmoss" not in client.get("/api/v1/reports/old-short").text
+    again = runner.invoke(app, ["migrate"])
+    assert "rendered again" not in again.output  # current renderings are left alone

@@ -15,6 +15,13 @@ from app.content.footnotes import (
 from app.content.markdown import ParsedMarkdown, parse_markdown, render_tokens
 from app.content.sanitize import html_to_text, sanitize_html
 
+# Bumped whenever the renderer, the cut or the sanitiser would store something different for
+# the same body: `folio migrate` renders again every report stored under an older version,
+# so an upgrade that closes a leak closes it for reports saved before it too.
+# 1: before 2026-12 (links defined after the cut resolved in the preview, short paid
+# reports were their own preview); 2: the cut of issues 8 and 9.
+RENDER_VERSION = 2
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedReport:

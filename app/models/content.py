@@ -58,6 +58,8 @@ class Report(SQLModel, table=True):
     full_text: str = Field(default="", sa_type=Text)
     preview_text: str = Field(default="", sa_type=Text)
     render_warnings: list[str] = Field(default_factory=list, sa_type=JSON)
+    # app.content.RENDER_VERSION of the stored rendering (0: saved before versions existed).
+    render_version: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.access import Member
 from app.audit import actor_of, record_audit
-from app.content import render_report, slugify
+from app.content import RENDER_VERSION, render_report, slugify
 from app.errors import Conflict, Unprocessable
 from app.models import Collection, Report, ReportTag, utcnow
 from app.reports.admin_schemas import (
@@ -90,6 +90,7 @@ def _apply_rendering(report: Report, preview_blocks: int) -> None:
     report.full_text = rendered.full_text
     report.preview_text = rendered.preview_text
     report.render_warnings = list(rendered.warnings)
+    report.render_version = RENDER_VERSION
 
 
 def _check_schedule(status: str, published_at: datetime | None, now: datetime) -> datetime | None:
@@ -213,9 +214,13 @@ def delete_report(session: Session, slug: str, actor: Member | None) -> None:
     )
 
 
-def rerender_all(session: Session, preview_blocks: int) -> int:
-    """After FOLIO_PREVIEW_PARAGRAPHS changes: every stored rendering made anew."""
-    reports = session.execute(select(Report)).scalars().all()
+def rerender_all(session: Session, preview_blocks: int, *, stale_only: bool = False) -> int:
+    """After FOLIO_PREVIEW_PARAGRAPHS changes: every stored rendering made anew. With
+    `stale_only`, only those stored by an older renderer (run by `folio migrate`)."""
+    query = select(Report)
+    if stale_only:
+        query = query.where(Report.render_version != RENDER_VERSION)
+    reports = session.execute(query).scalars().all()
     for report in reports:
         _apply_rendering(report, preview_blocks)
         session.add(report)
