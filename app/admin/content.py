@@ -28,7 +28,7 @@ from app.reports.admin_schemas import (
     ReportUpdate,
 )
 from app.reports.schemas import FootnoteOut
-from app.reports.service import decode_cursor, encode_cursor, report_by_slug
+from app.reports.service import decode_report_cursor, encode_report_cursor, report_by_slug
 
 router = APIRouter(
     prefix="/api/v1/admin",
@@ -106,7 +106,7 @@ def list_reports(
     if status:
         query = query.where(Report.status == status)
     if cursor:
-        at, last_id = decode_cursor(cursor)
+        at, last_id = decode_report_cursor(cursor)
         query = query.where(
             or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id))
         )
@@ -116,7 +116,9 @@ def list_reports(
         .all()
     )
     page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None  # type: ignore[arg-type]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_report_cursor(page[-1].created_at, page[-1].id)  # type: ignore[arg-type]
     return ReportAdminPage(items=[report_admin_out(r) for r in page], next_cursor=next_cursor)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +25,7 @@ from app.errors import BadRequest, NotFound
 from app.holdings import load_entitlements
 from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
+from app.pagination import INT64_MAX, checked_id, decode_cursor, encode_cursor
 from app.reports.schemas import (
     CollectionPublic,
     FootnoteOut,
@@ -39,7 +37,6 @@ from app.reports.schemas import (
 )
 
 MAX_PAGE = 100
-MAX_ID = 2**63 - 1
 
 
 def live_clause(now: datetime) -> ColumnElement[bool]:
@@ -207,30 +204,22 @@ def list_item(report: Report, now: datetime) -> ReportListItem:
     )
 
 
-# Cursors are opaque to clients: base64url of [sort instant, id] of the last item served.
-def encode_cursor(at: datetime, report_id: int) -> str:
-    raw = json.dumps([at.isoformat(), report_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# Cursors are opaque to clients: [sort instant, id] of the last item served.
+def encode_report_cursor(at: datetime, report_id: int) -> str:
+    return encode_cursor([at.isoformat(), report_id])
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
+def decode_report_cursor(cursor: str) -> tuple[datetime, int]:
     """[aware ISO instant, positive 64-bit id], or a 400: a crafted cursor never reaches SQL."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, RecursionError) as exc:
-        raise BadRequest("Invalid cursor") from exc
-    if not (isinstance(decoded, list) and len(decoded) == 2):
+    position = decode_cursor(cursor)
+    if not (isinstance(position, list) and len(position) == 2 and isinstance(position[0], str)):
         raise BadRequest("Invalid cursor")
-    at_text, report_id = decoded
-    # bool is an int to Python; an id past 64 bits overflows the database's integer.
-    if type(report_id) is not int or not 1 <= report_id <= MAX_ID or not isinstance(at_text, str):
-        raise BadRequest("Invalid cursor")
+    at_text, report_id = position
     try:
         at = datetime.fromisoformat(at_text)
         if at.tzinfo is None:
             raise ValueError("naive")
-        return to_utc(at), report_id
+        return to_utc(at), checked_id(report_id, INT64_MAX)
     except ValueError as exc:
         raise BadRequest("Invalid cursor") from exc
 
@@ -266,7 +255,7 @@ def list_reports(
             Report.id.in_(select(ReportTag.report_id).where(ReportTag.tag == tag.lower()))
         )
     if cursor is not None:
-        at, last_id = decode_cursor(cursor)
+        at, last_id = decode_report_cursor(cursor)
         query = query.where(or_(sort_at < at, and_(sort_at == at, Report.id < last_id)))
     rows = (
         session.execute(query.order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1))
@@ -277,5 +266,5 @@ def list_reports(
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
-        next_cursor = encode_cursor(last.published_at or last.created_at, last.id)  # type: ignore[arg-type]
+        next_cursor = encode_report_cursor(last.published_at or last.created_at, last.id)  # type: ignore[arg-type]
     return [list_item(r, now) for r in page], next_cursor
