@@ -13,15 +13,7 @@ from app.pagination import decode_id_cursor, encode_id_cursor
 
 
 def audit_out(entry: AuditEntry) -> AuditEntryOut:
-    return AuditEntryOut(
-        id=entry.id,  # type: ignore[arg-type]
-        actor=entry.actor,
-        action=entry.action,
-        target=entry.target,
-        before=entry.before,
-        after=entry.after,
-        at=entry.at,
-    )
+    return AuditEntryOut.model_validate(entry, from_attributes=True)
 
 
 def list_audit(
