@@ -79,7 +79,7 @@ def licence_entitlement(licence: Licence, viewer: Viewer, now: datetime) -> Enti
     by_domain = (
         viewer.is_member
         and viewer.email_verified
-        and _domain_matches(viewer.email_domain, licence.email_domains)  # type: ignore[union-attr]
+        and domain_matches(viewer.email_domain, licence.email_domains)  # type: ignore[union-attr]
     )
     by_ip = viewer.client_ip is not None and ip_in_ranges(viewer.client_ip, licence.ip_ranges)
     if not (by_domain or by_ip):
@@ -104,7 +104,7 @@ def collect_entitlements(
     return held
 
 
-def _domain_matches(domain: str, licensed: Sequence[str]) -> bool:
+def domain_matches(domain: str, licensed: Sequence[str]) -> bool:
     # An exact domain, or a subdomain of it (staff@news.example.org under example.org).
     return any(domain == d or domain.endswith("." + d) for d in licensed)
 

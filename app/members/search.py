@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from app.access.entitlements import (
     GRANTING_STRIPE_STATUSES,
     HeldSubscription,
     TierGrant,
+    domain_matches,
     subscription_entitlement,
 )
 from app.errors import Unprocessable
@@ -35,13 +37,20 @@ def like_literal(text: str) -> str:
     return text
 
 
-def paid_now(now: datetime, tier_id: int | None = None) -> ColumnElement[bool]:
-    clauses = [
-        Subscription.user_id == User.id,
-        Subscription.source == "stripe",
-        Subscription.status.in_(GRANTING_STRIPE_STATUSES),
-        Subscription.current_period_end > now,
+def stripe_granting(held: Any, now: datetime) -> list[ColumnElement[bool]]:
+    """A Stripe subscription (row or alias `held`) that grants access now: the member
+    list, its status filter, the stats and MRR all count by this one rule. A row without
+    a tier (an unknown price) grants nothing, as in the access decision."""
+    return [
+        held.source == "stripe",
+        held.tier_id.is_not(None),
+        held.status.in_(GRANTING_STRIPE_STATUSES),
+        held.current_period_end > now,
     ]
+
+
+def paid_now(now: datetime, tier_id: int | None = None) -> ColumnElement[bool]:
+    clauses = [Subscription.user_id == User.id, *stripe_granting(Subscription, now)]
     if tier_id is not None:
         clauses.append(Subscription.tier_id == tier_id)
     return exists().where(*clauses)
@@ -51,6 +60,7 @@ def comp_now(now: datetime, tier_id: int | None = None) -> ColumnElement[bool]:
     clauses = [
         Subscription.user_id == User.id,
         Subscription.source == "comp",
+        Subscription.tier_id.is_not(None),
         Subscription.status == "active",
         or_(Subscription.current_period_end.is_(None), Subscription.current_period_end > now),
     ]
@@ -103,8 +113,7 @@ def org_cover(session: Session, now: datetime, tier_id: int | None = None) -> Co
 
 def domain_covered(email: str, domains: set[str]) -> bool:
     """The same rule in Python, for rows already fetched."""
-    domain = email.rpartition("@")[2]
-    return any(domain == d or domain.endswith("." + d) for d in domains)
+    return domain_matches(email.rpartition("@")[2], domains)
 
 
 def status_of(disabled: bool, paid: bool, comp: bool, org: bool) -> str:

@@ -15,18 +15,10 @@ from sqlmodel import Session
 
 from app.access.entitlements import GRANTING_STRIPE_STATUSES
 from app.members.schemas import MemberCounts, StatsOut
-from app.members.search import comp_now, org_cover, paid_now, status_filter
+from app.members.search import comp_now, org_cover, paid_now, status_filter, stripe_granting
 from app.models import Price, Subscription, User
 
 WINDOW = timedelta(days=30)
-
-
-def _granting(now: datetime):  # type: ignore[no-untyped-def]
-    return and_(
-        Subscription.source == "stripe",
-        Subscription.status.in_(GRANTING_STRIPE_STATUSES),
-        Subscription.current_period_end > now,
-    )
 
 
 def member_counts(session: Session, now: datetime) -> MemberCounts:
@@ -51,7 +43,7 @@ def monthly_recurring_revenue(session: Session, now: datetime) -> tuple[dict[str
         .select_from(Subscription)
         .join(User, User.id == Subscription.user_id)
         .join(Price, Price.stripe_price_id == Subscription.stripe_price_id)
-        .where(_granting(now), paying_member)
+        .where(*stripe_granting(Subscription, now), paying_member)
         .group_by(Price.currency, Price.interval)
     ).all()
     mrr: dict[str, float] = {}
@@ -79,12 +71,7 @@ def churned(session: Session, now: datetime) -> int:
     )
     # An alias, so the "pays now" test looks at the member's other rows, not this one.
     held = aliased(Subscription)
-    pays_now = exists().where(
-        held.user_id == Subscription.user_id,
-        held.source == "stripe",
-        held.status.in_(GRANTING_STRIPE_STATUSES),
-        held.current_period_end > now,
-    )
+    pays_now = exists().where(held.user_id == Subscription.user_id, *stripe_granting(held, now))
     return session.execute(
         select(func.count(func.distinct(Subscription.user_id))).where(
             Subscription.source == "stripe",
@@ -101,7 +88,11 @@ def subscriber_stats(session: Session, now: datetime) -> StatsOut:
         select(func.count())
         .select_from(Subscription)
         .join(User, User.id == Subscription.user_id)
-        .where(_granting(now), Subscription.status == "trialing", User.disabled.is_(False))
+        .where(
+            *stripe_granting(Subscription, now),
+            Subscription.status == "trialing",
+            User.disabled.is_(False),
+        )
     ).scalar_one()
     new = session.execute(
         select(func.count())

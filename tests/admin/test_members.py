@@ -228,3 +228,29 @@ def test_the_last_admin_cannot_be_demoted_disabled_or_erased(client, admin, make
 def test_a_no_op_patch_is_not_audited(client, admin, reader):
     client.patch(f"{USERS}/{reader.id}", headers=admin.headers, json={"name": "reader"})
     assert audit_entries("user.update") == []
+
+
+def test_a_stripe_subscription_without_a_tier_makes_nobody_paid_in_the_list_filter_or_stats(
+    client, admin, catalog
+):
+    # An unknown price leaves the row without a tier: it grants nothing (SPEC §4), so the
+    # filter, the row's status and the stats must all say "free" alike.
+    user_id = create_user("unknown-price@example.org")
+    with session_scope() as session:
+        session.add(
+            Subscription(
+                user_id=user_id,
+                tier_id=None,
+                source="stripe",
+                status="active",
+                current_period_end=utcnow() + timedelta(days=30),
+                stripe_subscription_id="sub_unknown_price",
+                stripe_price_id="price_unknown",
+            )
+        )
+    assert "unknown-price@example.org" not in emails(client, admin, status="paid")
+    assert "unknown-price@example.org" in emails(client, admin, status="free")
+    row = client.get(f"{USERS}/{user_id}", headers=admin.headers).json()
+    assert row["status"] == "free"
+    stats = client.get("/api/v1/admin/stats", headers=admin.headers).json()
+    assert stats["members"]["paid"] == 0
