@@ -155,6 +155,9 @@ def test_two_hundred_concurrent_requests_are_all_answered_and_healthz_stays_up(
     tally = Counter((kind, status) for kind, status, _, _ in answers)
     assert wrong == [], f"{len(wrong)} wrong answers, e.g. {wrong[:5]}; all: {tally}"
     assert sum(1 for kind, status, *_ in answers if kind == "refresh" and status == 200) <= 1
+    # Answered means served, not only told to come back: every read kind was served.
+    for kind in ("anonymous read", "list", "search", "member read", "me"):
+        assert tally[(kind, 200)] > 0, f"no {kind} was served; all: {tally}"
     assert healthz and all(status == 200 for status in healthz), Counter(map(str, healthz))
 
 

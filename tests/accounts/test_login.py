@@ -162,7 +162,8 @@ def test_sign_ins_that_do_not_fail_give_their_count_back(client_with, make_accou
     if store == "redis":
         _require_redis()
         settings = {"redis_url": REDIS_URL, "throttle_key_prefix": f"folio-{uuid.uuid4().hex}"}
-    client = client_with(**settings)
+    # Both counters at 5, so a refund missing from either (account or IP) locks the 6th.
+    client = client_with(login_failures_per_ip=5, **settings)
     reader = make_account("often@example.org")
     try:
         for _ in range(7):  # each attempt is counted first: these must be given back
