@@ -44,8 +44,11 @@ class PreviewCut:
     end_line: int | None
     preview: list[Token]
     full: list[Token]
-    has_cut: bool
     warnings: tuple[str, ...]
+
+    @property
+    def has_cut(self) -> bool:
+        return self.end_line is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +94,9 @@ def cut_preview(
         end = _end_of(body, visible[0] if len(visible) > 1 else None)
         warnings = (*warnings, WHOLE_BODY_WARNING)
     if end is None:
-        return PreviewCut(None, full, full, has_cut=False, warnings=warnings)
+        return PreviewCut(None, full, full, warnings=warnings)
     index, line = end
-    return PreviewCut(line, list(body[:index]), full, has_cut=True, warnings=warnings)
+    return PreviewCut(line, list(body[:index]), full, warnings=warnings)
 
 
 def _end_of(body: Sequence[Token], block: _Block | None) -> tuple[int, int]:

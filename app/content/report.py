@@ -34,7 +34,11 @@ class RenderedReport:
     full_text: str
     preview_text: str
     warnings: tuple[str, ...]
-    has_cut: bool
+
+    @property
+    def has_cut(self) -> bool:
+        """The preview is shorter than the full text."""
+        return self.preview_html != self.full_html
 
 
 def render_report(
@@ -81,7 +85,6 @@ def render_report(
         full_text=_plain_text(full_html, full_footnotes),
         preview_text=_plain_text(preview_html, preview_footnotes),
         warnings=tuple(warnings),
-        has_cut=cut.has_cut,
     )
 
 

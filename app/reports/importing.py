@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -87,20 +87,11 @@ def parse_report_file(path: Path) -> ReportIn:
         raise ImportFileError(problems) from exc
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    # The admin API's rule: a datetime without an offset is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _current_value(report: Report, name: str) -> Any:
     if name == "collection":
         return report.collection.slug
     if name == "tags":
         return sorted(report.tags)
-    if name in ("published_at", "free_after"):
-        return _as_utc(getattr(report, name))
     return getattr(report, name)
 
 
@@ -111,9 +102,9 @@ def changes_from(data: ReportIn, report: Report) -> dict[str, Any]:
     wanted = data.model_dump(include=named | {"body"})
     changes = {}
     for name, value in wanted.items():
+        # Datetimes compare as they are: ReportIn's Instant and the UTCDateTime column are
+        # both aware UTC.
         comparable = sorted(value) if name == "tags" else value
-        if name in ("published_at", "free_after"):
-            comparable = _as_utc(value)
         if comparable != _current_value(report, name):
             changes[name] = value
     return changes
