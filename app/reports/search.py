@@ -42,14 +42,16 @@ _SHARED_PARAMS = (
     bindparam("collection_id"),
 )
 
-# bm25 reads term counts, never positions, so ranking says nothing about word order.
+# bm25 reads term counts, never positions, so ranking says nothing about word order; the
+# full text has no weight, so it says nothing about how often a word occurs after the cut
+# either (the preview, title and summary rank, as on PostgreSQL with its stripped vector).
 _SQLITE_RANK = text("""
     SELECT r.id AS id
     FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
     WHERE reports_fts MATCH :match
       AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
       AND (:collection_id IS NULL OR r.collection_id = :collection_id)
-    ORDER BY bm25(reports_fts, 10.0, 4.0, 1.0, 0.0), r.id DESC
+    ORDER BY bm25(reports_fts, 10.0, 4.0, 0.0, 1.0), r.id DESC
     LIMIT :limit
 """).bindparams(*_SHARED_PARAMS)
 

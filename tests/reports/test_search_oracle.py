@@ -139,6 +139,18 @@ def test_an_entitled_reader_gets_the_full_text_snippet_and_the_same_word_rules(
     assert _slugs(client, right, reader.headers) == _slugs(client, wrong, reader.headers)
 
 
+def test_how_often_a_word_occurs_after_the_cut_does_not_rank(client, publish):
+    # Same title, summary and preview; only the count of a word after the cut differs. If
+    # the count ranked, the older report with ten of them would come first.
+    tail = "Ordinary closing text."
+    often = publish(
+        slug="often", body="Open lead.\n\n<!-- paywall -->\n\n" + "Zephyrite " * 10 + tail
+    )
+    once = publish(slug="once", body="Open lead.\n\n<!-- paywall -->\n\nZephyrite. " + tail)
+    assert often["slug"] == "often" and once["slug"] == "once"
+    assert _slugs(client, "zephyrite") == ["once", "often"]  # newest first, as on a tie
+
+
 @pytest.fixture
 def search_app(monkeypatch: pytest.MonkeyPatch):
     """A new app (so a new throttle) allowing three searches per minute per client."""
