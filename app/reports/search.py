@@ -25,7 +25,7 @@ from app.errors import BadRequest, ServiceUnavailable, TooManyRequests
 from app.holdings import load_entitlements
 from app.models import Report, UTCDateTime
 from app.reports.schemas import SearchHit
-from app.reports.service import collection_by_slug, list_item
+from app.reports.service import WITHOUT_TEXT, collection_by_slug, list_item
 
 MAX_QUERY_TERMS = 16
 # Private-use characters mark hits inside the database's snippet; the text is escaped after.
@@ -168,7 +168,8 @@ def search_reports(
         ids = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).scalars().all()
     if not ids:
         return []
-    reports = {r.id: r for r in session.execute(select(Report).where(Report.id.in_(ids))).scalars()}
+    listed = select(Report).where(Report.id.in_(ids)).options(*WITHOUT_TEXT)
+    reports = {r.id: r for r in session.execute(listed).scalars()}
     entitlements = load_entitlements(session, viewer, now)
     decisions = {id_: decide_access(reports[id_], viewer, entitlements, now) for id_ in ids}
     if sqlite:

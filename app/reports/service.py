@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from app.access import (
@@ -191,6 +192,23 @@ def report_detail(
     )
 
 
+# A listed report needs its metadata only: the body and its renderings (most of a row's
+# bytes) stay in the database for lists and search results.
+WITHOUT_TEXT = tuple(
+    defer(column)
+    for column in (
+        Report.body,
+        Report.full_html,
+        Report.preview_html,
+        Report.full_footnotes,
+        Report.preview_footnotes,
+        Report.full_text,
+        Report.preview_text,
+        Report.render_warnings,
+    )
+)
+
+
 def list_item(report: Report, now: datetime) -> ReportListItem:
     return ReportListItem(
         slug=report.slug,
@@ -258,7 +276,9 @@ def list_reports(
         at, last_id = decode_report_cursor(cursor)
         query = query.where(or_(sort_at < at, and_(sort_at == at, Report.id < last_id)))
     rows = (
-        session.execute(query.order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1))
+        session.execute(
+            query.options(*WITHOUT_TEXT).order_by(sort_at.desc(), Report.id.desc()).limit(limit + 1)
+        )
         .scalars()
         .all()
     )
