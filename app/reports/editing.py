@@ -214,15 +214,21 @@ def delete_report(session: Session, slug: str, actor: Member | None) -> None:
     )
 
 
+RERENDER_BATCH = 200
+
+
 def rerender_all(session: Session, preview_blocks: int, *, stale_only: bool = False) -> int:
     """After FOLIO_PREVIEW_PARAGRAPHS changes: every stored rendering made anew. With
     `stale_only`, only those stored by an older renderer (run by `folio migrate`)."""
-    query = select(Report)
+    query = select(Report.id).order_by(Report.id)
     if stale_only:
         query = query.where(Report.render_version != RENDER_VERSION)
-    reports = session.execute(query).scalars().all()
-    for report in reports:
-        _apply_rendering(report, preview_blocks)
-        session.add(report)
-    session.flush()
-    return len(reports)
+    ids = session.execute(query).scalars().all()
+    # In batches, each flushed and let go: a large archive is never all in memory at once.
+    for start in range(0, len(ids), RERENDER_BATCH):
+        batch = ids[start : start + RERENDER_BATCH]
+        for report in session.execute(select(Report).where(Report.id.in_(batch))).scalars():
+            _apply_rendering(report, preview_blocks)
+        session.flush()
+        session.expunge_all()
+    return len(ids)
