@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 UNKNOWN_IP = "unknown"
 TOO_MANY_FAILURES = "Too many failed sign-in attempts. Try again later."
 TOO_MANY_REQUESTS = "Too many requests. Try again later."
+TOO_MANY_SEARCHES = "Too many searches. Try again in a moment."
+# The counter store (Redis) is unreachable: refusing is the safe side, and it passes.
+UNAVAILABLE = "This is unavailable for a moment; try again."
 
 
 class Throttle:
@@ -45,6 +48,9 @@ class Throttle:
         )
         self.ip_requests = RateLimitItemPerSecond(
             settings.account_requests_per_ip, window, namespace="account-requests-ip"
+        )
+        self.searches = RateLimitItemPerSecond(
+            settings.search_requests_per_minute, 60, namespace="search"
         )
 
     @classmethod
@@ -67,7 +73,7 @@ class Throttle:
         try:
             reset_at = self.limiter.get_window_stats(item, key).reset_time
         except StorageError as exc:
-            raise ServiceUnavailable("Sign-in is unavailable for a moment; try again.") from exc
+            raise ServiceUnavailable(UNAVAILABLE) from exc
         raise TooManyRequests(message, retry_after=max(1, math.ceil(reset_at - time.time())))
 
     def _hit(self, item: RateLimitItem, key: str) -> bool:
@@ -76,7 +82,7 @@ class Throttle:
         try:
             return self.limiter.hit(item, key)
         except StorageError as exc:
-            raise ServiceUnavailable("Sign-in is unavailable for a moment; try again.") from exc
+            raise ServiceUnavailable(UNAVAILABLE) from exc
 
     def _refund(self, item: RateLimitItem, key: str) -> None:
         """Gives back the newest entry of the window (an attempt that did not fail).
@@ -135,6 +141,11 @@ class Throttle:
         key = ip or UNKNOWN_IP
         if not self._hit(self.ip_requests, key):
             self._refuse(self.ip_requests, key, TOO_MANY_REQUESTS)
+
+    def count_search(self, client_key: str) -> None:
+        """One search by this client (`member:<id>` or `ip:<address>`), or 429."""
+        if not self._hit(self.searches, client_key):
+            self._refuse(self.searches, client_key, TOO_MANY_SEARCHES)
 
     def clear(self) -> None:
         """Forgets every counter (tests, or an operator lifting a lockout by restarting)."""

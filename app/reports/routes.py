@@ -123,14 +123,13 @@ async def read_report(
 def search_reports(
     session: SessionDep,
     viewer: ViewerDep,
-    settings: SettingsDep,
     throttle: ThrottleDep,
     response: Response,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
-    search.count_search(throttle, viewer, settings.search_requests_per_minute)
+    throttle.count_search(search.search_client_key(viewer))
     hits = search.search_reports(session, viewer, utcnow(), q, collection=collection, limit=limit)
     cache_privately(response)
     return SearchResults(items=hits)

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import html
 import json
-import math
-import time
 import unicodedata
 from datetime import datetime
 
-from limits import RateLimitItemPerMinute
-from limits.errors import StorageError
 from sqlalchemy import bindparam, select, text
 from sqlmodel import Session
 
 from app.access import LIVE_STATUSES, Member, Viewer, decide_access
-from app.accounts.throttle import UNKNOWN_IP, Throttle
-from app.errors import BadRequest, ServiceUnavailable, TooManyRequests
+from app.accounts.throttle import UNKNOWN_IP
+from app.errors import BadRequest
 from app.holdings import load_entitlements
 from app.models import Report, UTCDateTime
 from app.reports.schemas import SearchHit
@@ -30,7 +26,6 @@ from app.reports.service import WITHOUT_TEXT, collection_by_slug, list_item
 MAX_QUERY_TERMS = 16
 # Private-use characters mark hits inside the database's snippet; the text is escaped after.
 HIT_START, HIT_END = "\ue000", "\ue001"
-TOO_MANY_SEARCHES = "Too many searches. Try again in a moment."
 
 # Only constants are interpolated; reader input is always a bound parameter.
 # Both queries filter with the access package's live statuses and take `now` as a UTC
@@ -126,20 +121,11 @@ def highlight(snippet: str) -> str:
     return escaped.replace(HIT_START, "<mark>").replace(HIT_END, "</mark>")
 
 
-def count_search(throttle: Throttle, viewer: Viewer, per_minute: int) -> None:
-    """One search by this client (a member by account, anyone else by IP), or 429."""
+def search_client_key(viewer: Viewer) -> str:
+    """Searches are counted per member, and per client IP for everyone else."""
     if isinstance(viewer, Member):
-        key = f"member:{viewer.id}"
-    else:
-        key = f"ip:{viewer.client_ip or UNKNOWN_IP}"
-    item = RateLimitItemPerMinute(per_minute, namespace="search")
-    try:
-        if throttle.limiter.hit(item, key):
-            return
-        reset_at = throttle.limiter.get_window_stats(item, key).reset_time
-    except StorageError as exc:
-        raise ServiceUnavailable("Search is unavailable for a moment; try again.") from exc
-    raise TooManyRequests(TOO_MANY_SEARCHES, retry_after=math.ceil(reset_at - time.time()))
+        return f"member:{viewer.id}"
+    return f"ip:{viewer.client_ip or UNKNOWN_IP}"
 
 
 def search_reports(
