@@ -137,30 +137,29 @@ def retire(session: Session, user_id: int, purposes: Iterable[str], now: datetim
     )
 
 
-def _magic_window_open(row: OneTimeToken, now: datetime) -> bool:
-    if row.used_at is not None:
-        return False
-    if row.first_used_at is None:
-        return now < row.expires_at
-    return now < row.first_used_at + MAGIC_GRACE
-
-
 def redeem_magic_link(session: Session, token: str, now: datetime) -> OneTimeToken:
-    """A magic link works until it expires and, once used, for MAGIC_GRACE more."""
+    """A magic link works until it expires and, once used, for MAGIC_GRACE more. The window
+    is checked in the same UPDATE that opens it, so a code spent meanwhile shuts the link."""
     row = _find(session, token, MAGIC)
-    if row is None or not _magic_window_open(row, now):
+    if row is None:
         raise RecordedRefusal(DEAD_CODE)
-    session.execute(
+    opened = session.execute(
         update(OneTimeToken)
-        .where(OneTimeToken.id == row.id, OneTimeToken.first_used_at.is_(None))
-        .values(first_used_at=now)
+        .where(OneTimeToken.id == row.id, _magic_window_open_sql(now))
+        .values(first_used_at=func.coalesce(OneTimeToken.first_used_at, _instant(now)))
         .execution_options(synchronize_session=False)
     )
+    if opened.rowcount != 1:
+        raise RecordedRefusal(DEAD_CODE)
     return row
 
 
+def _instant(now: datetime) -> ColumnElement[datetime]:
+    return literal(now, UTCDateTime())
+
+
 def _magic_window_open_sql(now: datetime) -> ColumnElement[bool]:
-    """_magic_window_open as a WHERE clause."""
+    """Unused, and either never opened and not expired, or opened within MAGIC_GRACE."""
     return and_(
         OneTimeToken.used_at.is_(None),
         or_(
@@ -198,9 +197,7 @@ def redeem_magic_code(
                 .where(OneTimeToken.id == row_id, OneTimeToken.used_at.is_(None))
                 .values(
                     used_at=now,
-                    first_used_at=func.coalesce(
-                        OneTimeToken.first_used_at, literal(now, UTCDateTime())
-                    ),
+                    first_used_at=func.coalesce(OneTimeToken.first_used_at, _instant(now)),
                 )
                 .execution_options(synchronize_session=False)
             )
