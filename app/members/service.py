@@ -16,16 +16,15 @@ from sqlmodel import Session
 from app.access import Member
 from app.access.entitlements import (
     HeldSubscription,
-    Licence,
     TierGrant,
-    licence_entitlement,
     subscription_entitlement,
 )
 from app.accounts.service import member_of
 from app.audit import actor_of, record_audit
-from app.audit_log import audit_out
+from app.audit_log import list_audit
 from app.billing import comps
 from app.errors import Conflict, NotFound
+from app.holdings import load_entitlements
 from app.members.schemas import (
     CoveringOrganization,
     MemberDetail,
@@ -37,7 +36,6 @@ from app.members.search import member_out, member_status
 from app.models import (
     AuditEntry,
     OneTimeToken,
-    Organization,
     OutboxEmail,
     RefreshToken,
     Subscription,
@@ -98,25 +96,17 @@ def _subscriptions(session: Session, user_id: int, now: datetime) -> list[Member
 def _covering_organizations(
     session: Session, user: User, now: datetime
 ) -> list[CoveringOrganization]:
-    """By the access rule itself (verified address, domain or subdomain), not a copy of it."""
-    viewer = member_of(user)
-    rows = session.execute(
-        select(Organization, Tier.slug).join(Tier, Tier.id == Organization.tier_id)
-    ).all()
+    """The licences the access decision itself would find for this member (by verified
+    address, domain or subdomain; the member's own network is not known here)."""
     return [
-        CoveringOrganization(id=org.id, name=org.name, tier=slug, expires_at=org.expires_at)  # type: ignore[arg-type]
-        for org, slug in rows
-        if licence_entitlement(
-            Licence(
-                org.id,
-                TierGrant(org.tier_id, slug, None),
-                tuple(org.email_domains),
-                (),
-                org.expires_at,
-            ),  # type: ignore[arg-type]
-            viewer,
-            now,
+        CoveringOrganization(
+            id=int(held.reference.removeprefix("organization:")),
+            name=held.organization or "",
+            tier=held.tier.tier_slug,
+            expires_at=held.until,
         )
+        for held in load_entitlements(session, member_of(user), now)
+        if held.source == "organization"
     ]
 
 
@@ -144,12 +134,6 @@ def _requests(session: Session, user_id: int) -> list[MemberRequestOut]:
 
 def member_detail(session: Session, user_id: int, now: datetime) -> MemberDetail:
     user = _user(session, user_id)
-    audit = session.execute(
-        select(AuditEntry)
-        .where(AuditEntry.target == f"user:{user_id}")
-        .order_by(AuditEntry.id.desc())
-        .limit(RECENT_AUDIT)
-    ).scalars()
     return MemberDetail(
         **member_out(user, member_status(session, user, now)).model_dump(),
         erased_at=user.erased_at,
@@ -157,7 +141,7 @@ def member_detail(session: Session, user_id: int, now: datetime) -> MemberDetail
         subscriptions=_subscriptions(session, user_id, now),
         organizations=[] if user.erased_at else _covering_organizations(session, user, now),
         subscription_requests=_requests(session, user_id),
-        recent_audit=[audit_out(e) for e in audit],
+        recent_audit=list_audit(session, target=f"user:{user_id}", limit=RECENT_AUDIT).items,
     )
 
 
