@@ -10,12 +10,14 @@ from app.audit import actor_of, record_audit
 from app.billing.schemas import PriceIn, PriceOut, TierIn, TierOut, TierUpdate
 from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Collection, Price, Tier, TierCollection
+from app.pagination import INT32_MAX
 
 
 def tier_by_ref(session: Session, ref: str | int) -> Tier:
     """A tier named by slug or by id (admin bodies accept both)."""
     clause = Tier.slug == str(ref)
-    if str(ref).isdigit():
+    # Digits name an id (a slug is never all digits); one past the id column matches none.
+    if str(ref).isdigit() and int(ref) <= INT32_MAX:
         clause = or_(clause, Tier.id == int(ref))
     tier = session.execute(select(Tier).where(clause)).scalars().first()
     if tier is None:

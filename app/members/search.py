@@ -21,9 +21,9 @@ from app.access.entitlements import (
     domain_matches,
     subscription_entitlement,
 )
-from app.errors import Unprocessable
+from app.institutions.organizations import licensed_tier
 from app.members.schemas import MemberOut, MemberPage
-from app.models import Organization, Subscription, Tier, User
+from app.models import Organization, Subscription, User
 from app.pagination import decode_id_cursor, encode_id_cursor
 
 LIKE_ESCAPE = "\\"
@@ -149,13 +149,7 @@ def _text_filter(q: str) -> ColumnElement[bool]:
 
 
 def tier_id_of(session: Session, ref: str) -> int:
-    clause = Tier.slug == ref
-    if ref.isdigit() and int(ref) < 2**31:
-        clause = or_(clause, Tier.id == int(ref))
-    found = session.execute(select(Tier.id).where(clause)).scalars().first()
-    if found is None:
-        raise Unprocessable(f"Unknown tier: {ref}")
-    return found
+    return licensed_tier(session, ref).id  # type: ignore[return-value]
 
 
 def search_members(
