@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from app.bodies import Slug, StrictBody
 from app.instants import Instant
@@ -45,18 +45,8 @@ class ReportIn(StrictBody):
     status: Status = "draft"
     published_at: Instant | None = None
     free_after: Instant | None = None
-    tags: list[str] = Field(default_factory=list, max_length=30)
-    authors: list[str] = Field(default_factory=list, max_length=30)
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        return normalise_tags(value)
-
-    @field_validator("authors")
-    @classmethod
-    def _authors(cls, value: list[str]) -> list[str]:
-        return normalise_authors(value)
+    tags: Tags = Field(default_factory=list)
+    authors: Authors = Field(default_factory=list)
 
 
 class ReportUpdate(StrictBody):
@@ -70,18 +60,8 @@ class ReportUpdate(StrictBody):
     status: Status | None = None
     published_at: Instant | None = None
     free_after: Instant | None = None
-    tags: list[str] | None = Field(default=None, max_length=30)
-    authors: list[str] | None = Field(default=None, max_length=30)
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalise_tags(value)
-
-    @field_validator("authors")
-    @classmethod
-    def _authors(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else normalise_authors(value)
+    tags: Tags | None = None
+    authors: Authors | None = None
 
 
 def normalise_tags(tags: list[str]) -> list[str]:
@@ -128,3 +108,8 @@ class ReportAdminOut(BaseModel):
 class ReportAdminPage(BaseModel):
     items: list[ReportAdminOut]
     next_cursor: str | None
+
+
+# Normalised as they are read, wherever a body takes them.
+Tags = Annotated[list[str], Field(max_length=30), AfterValidator(normalise_tags)]
+Authors = Annotated[list[str], Field(max_length=30), AfterValidator(normalise_authors)]
