@@ -12,7 +12,7 @@ from tests.admin.test_members import stripe_subscription
 USERS = "/api/v1/admin/users"
 
 
-def test_erasing_a_member_kills_their_tokens_and_feed(client, admin, reader):
+def test_erasing_a_member_kills_their_tokens_and_feed(client, admin, reader, mailbox):
     pair = client.post(
         "/api/v1/auth/login", data={"username": reader.email, "password": reader.password}
     ).json()
@@ -21,6 +21,7 @@ def test_erasing_a_member_kills_their_tokens_and_feed(client, admin, reader):
     assert client.get(feed_path).status_code == 200
     magic = client.post("/api/v1/auth/magic-link", json={"email": reader.email})
     assert magic.status_code == 202
+    magic_token = mailbox.token("magic", reader.email)  # delivered before the erasure
 
     assert client.delete(f"{USERS}/{reader.id}", headers=admin.headers).status_code == 204
 
@@ -30,6 +31,9 @@ def test_erasing_a_member_kills_their_tokens_and_feed(client, admin, reader):
     refresh = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refresh.status_code == 401
     assert client.get(feed_path).status_code == 404
+    link = client.post("/api/v1/auth/magic-link/confirm", json={"token": magic_token})
+    assert link.status_code in (400, 401), link.text
+    assert "access_token" not in link.json()
     login = client.post(
         "/api/v1/auth/login", data={"username": reader.email, "password": reader.password}
     )
