@@ -34,10 +34,10 @@ run: install
 	$(BIN)/folio serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 test-postgres: install
-	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q
+	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q -n auto
 
 lint: install
 	$(BIN)/ruff check app tests bench migrations
