@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     secret_key: str = Field("", repr=False)
     data_dir: Path = Path(".")
     base_url: str = "http://127.0.0.1:8000"
+    site_name: str = Field("Folio", min_length=1, max_length=100)  # the pages' masthead
 
     jwt_private_key: str | None = None  # PEM; RS256 is used when both keys are set
     jwt_public_key: str | None = None

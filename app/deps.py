@@ -164,8 +164,13 @@ async def get_viewer(
     ip: ClientIpDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Viewer:
-    """Anonymous without credentials; a present but bad token is a 401, never anonymous."""
-    token = bearer or request.cookies.get(SESSION_COOKIE)
+    """Anonymous without credentials; a present but bad token is a 401, never anonymous.
+
+    The pages' session cookie counts on reads only: a state-changing API request must carry
+    the bearer header, which a cross-site page cannot make a browser send (app/web/csrf.py).
+    """
+    cookie = request.cookies.get(SESSION_COOKIE) if request.method in READ_METHODS else None
+    token = bearer or cookie
     if not token:
         return Anonymous(client_ip=ip)
     return await run_in_threadpool(member_from_token, token, settings, ip)

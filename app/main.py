@@ -29,6 +29,10 @@ from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
+from app.web.csrf import CsrfMiddleware
+from app.web.routes import router as web_router
+from app.web.routes import static_files
+from app.web.session import cookies_secure
 
 log = logging.getLogger("folio")
 
@@ -127,6 +131,11 @@ def create_app() -> FastAPI:
     app.add_exception_handler(OperationalError, database_error_response)
     app.add_exception_handler(PoolTimeout, database_error_response)
     app.add_exception_handler(Exception, unexpected_error_response)
+    # Innermost first: the CSRF check reads a form body only after the size limit has
+    # bounded it.
+    app.add_middleware(
+        CsrfMiddleware, secret_key=settings.secret_key, secure=cookies_secure(settings)
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGet)
     app.include_router(ops.router)
@@ -136,4 +145,6 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(billing_router)
     app.include_router(stripe_webhook_router)
+    app.include_router(web_router)
+    app.mount("/static", static_files(), name="static")
     return app

@@ -35,7 +35,7 @@ def test_a_unique_violation_raised_at_commit_is_a_409(client, catalog):
     app = create_app()
     router = APIRouter(route_class=TransactionRoute)
 
-    @router.post("/test-only/collection-at-commit")
+    @router.post("/api/test-only/collection-at-commit")
     def add_at_commit(session: SessionDep) -> dict[str, bool]:
         # No flush: the INSERT, and so the violation, happens when the request commits.
         session.add(Collection(slug=catalog.collection, name="Again"))
@@ -44,7 +44,7 @@ def test_a_unique_violation_raised_at_commit_is_a_409(client, catalog):
     app.include_router(router)
     before = _counts()
     with TestClient(app, base_url="http://folio.test") as test_client:
-        response = test_client.post("/test-only/collection-at-commit")
+        response = test_client.post("/api/test-only/collection-at-commit")
     assert response.status_code == 409, response.text
     assert "already exists" in response.json()["detail"]
     assert "slug" in response.json()["detail"]
@@ -55,7 +55,7 @@ def test_a_reference_to_a_row_gone_meanwhile_is_a_409(client, catalog):
     app = create_app()
     router = APIRouter(route_class=TransactionRoute)
 
-    @router.post("/test-only/report-of-a-removed-collection")
+    @router.post("/api/test-only/report-of-a-removed-collection")
     def add_orphan(session: SessionDep) -> dict[str, bool]:
         # As if the collection had been removed between the lookup and the INSERT.
         session.add(Report(slug="orphan", title="Orphan", collection_id=2**31 - 1))
@@ -64,7 +64,7 @@ def test_a_reference_to_a_row_gone_meanwhile_is_a_409(client, catalog):
     app.include_router(router)
     before = _counts()
     with TestClient(app, base_url="http://folio.test") as test_client:
-        response = test_client.post("/test-only/report-of-a-removed-collection")
+        response = test_client.post("/api/test-only/report-of-a-removed-collection")
     assert response.status_code == 409, response.text
     assert "removed" in response.json()["detail"]
     assert _counts() == before

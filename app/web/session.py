@@ -1,0 +1,132 @@
+"""The pages' session: the API's own tokens carried in HttpOnly cookies, refreshed unseen.
+
+Transport apart from token strategy (fastapi-users' CookieTransport): the access JWT and the
+opaque refresh token are exactly the ones /api/v1/auth/* issues, with the same expiry,
+rotation, replay detection and `sid` revocation. Only where they travel differs:
+
+- `folio_session`: the access token (lives as long as the token, 15 min by default);
+- `folio_refresh`: the refresh token (30 days); when the access token has expired, the next
+  page rotates it and sets both cookies again, so a reader stays signed in for 30 days of
+  inactivity at most, and a logout or a detected replay ends every page at once.
+
+Both are HttpOnly and SameSite=Lax (a link from an email or a search engine still arrives
+signed in; a cross-site POST does not carry them), and Secure whenever the site is served
+over https or outside dev and test. The API reads the access cookie on reads only: a
+state-changing API request needs the bearer header, which a foreign page cannot set
+(app.deps.get_viewer); page forms need the CSRF token (app.web.csrf).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
+
+from app.access.viewer import Anonymous, Member, Viewer
+from app.accounts import service
+from app.accounts.schemas import TokenPair
+from app.config import Settings
+from app.db import bind_for, get_engine
+from app.deps import (
+    SESSION_COOKIE,
+    ClientIpDep,
+    SettingsDep,
+    member_from_token,
+    within_transaction,
+)
+from app.errors import Unauthorized
+from app.models import utcnow
+
+REFRESH_COOKIE = "folio_refresh"
+
+
+def cookies_secure(settings: Settings) -> bool:
+    return settings.base_url.startswith("https://") or settings.env == "production"
+
+
+def set_session_cookies(response: Response, pair: TokenPair, settings: Settings) -> None:
+    """Signs the browser in with a token pair from the account service."""
+    secure = cookies_secure(settings)
+    response.set_cookie(
+        SESSION_COOKIE,
+        pair.access_token,
+        max_age=pair.expires_in,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+    if pair.refresh_token is None:
+        return
+    response.set_cookie(
+        REFRESH_COOKIE,
+        pair.refresh_token,
+        max_age=settings.refresh_token_days * 86_400,
+        httponly=True,
+        secure=secure,
+        samesite="lax",
+    )
+
+
+def clear_session_cookies(response: Response, settings: Settings) -> None:
+    secure = cookies_secure(settings)
+    for name in (SESSION_COOKIE, REFRESH_COOKIE):
+        response.delete_cookie(name, httponly=True, secure=secure, samesite="lax")
+
+
+def _rotate(token: str, settings: Settings) -> TokenPair:
+    # Its own write transaction, committed even on refusal: a replayed token's family stays
+    # revoked (RecordedRefusal.keep_writes), as through POST /api/v1/auth/refresh.
+    with Session(bind_for(get_engine(), write=True), expire_on_commit=False) as session:
+        return within_transaction(
+            session, service.refresh_tokens, session, token, settings, utcnow()
+        )
+
+
+def _member_or_none(token: str, settings: Settings, ip: str | None) -> Member | None:
+    try:
+        return member_from_token(token, settings, ip)
+    except Unauthorized:
+        return None
+
+
+def _viewer_from_cookies(
+    access: str | None, refresh: str | None, settings: Settings, ip: str | None
+) -> tuple[Viewer, TokenPair | None, bool]:
+    """(the viewer, a new pair to set if the session was refreshed, whether to clear)."""
+    if access:
+        member = _member_or_none(access, settings, ip)
+        if member is not None:
+            return member, None, False
+    if not refresh:
+        return Anonymous(client_ip=ip), None, bool(access)
+    try:
+        pair = _rotate(refresh, settings)
+    except Unauthorized:
+        return Anonymous(client_ip=ip), None, True
+    member = _member_or_none(pair.access_token, settings, ip)
+    if member is None:
+        return Anonymous(client_ip=ip), None, True
+    return member, pair, False
+
+
+async def get_page_viewer(
+    request: Request, response: Response, settings: SettingsDep, ip: ClientIpDep
+) -> Viewer:
+    """The viewer of a page: never a 401; a dead session is cleared and reads anonymous."""
+    access = request.cookies.get(SESSION_COOKIE)
+    refresh = request.cookies.get(REFRESH_COOKIE)
+    if not access and not refresh:
+        return Anonymous(client_ip=ip)
+    viewer, pair, clear = await run_in_threadpool(
+        _viewer_from_cookies, access, refresh, settings, ip
+    )
+    if pair is not None:
+        set_session_cookies(response, pair, settings)
+    elif clear:
+        clear_session_cookies(response, settings)
+    return viewer
+
+
+PageViewerDep = Annotated[Viewer, Depends(get_page_viewer)]
