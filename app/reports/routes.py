@@ -20,7 +20,7 @@ from app.errors import (
     Unauthorized,
     error_responses,
 )
-from app.models import Collection, Tier, utcnow
+from app.models import Collection, utcnow
 from app.reports import feeds, search, service
 from app.reports.schemas import (
     CollectionPublic,
@@ -59,8 +59,7 @@ def list_collections(session: SessionDep) -> list[CollectionPublic]:
 
 @router.get("/tiers", response_model=list[TierPublic])
 def list_tiers(session: SessionDep) -> list[TierPublic]:
-    tiers = session.execute(select(Tier).where(Tier.active.is_(True)).order_by(Tier.id)).scalars()
-    return service.tiers_public(session, tiers.all())
+    return service.active_tiers(session)
 
 
 @router.get(

@@ -109,6 +109,12 @@ def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
     return tiers_public(session, tiers)
 
 
+def active_tiers(session: Session) -> list[TierPublic]:
+    """What is on sale (GET /api/v1/tiers, the account page's Subscribe forms)."""
+    tiers = session.execute(select(Tier).where(Tier.active.is_(True)).order_by(Tier.id)).scalars()
+    return tiers_public(session, tiers.all())
+
+
 def tiers_public(session: Session, tiers: Sequence[Tier]) -> list[TierPublic]:
     """Public shapes of several tiers in one query for all their collections."""
     slugs = collection_slugs_by_tier(session, [tier.id for tier in tiers])  # type: ignore[misc]

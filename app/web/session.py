@@ -122,6 +122,7 @@ async def get_page_viewer(
     viewer, pair, clear = await run_in_threadpool(
         _viewer_from_cookies, access, refresh, settings, ip
     )
+    request.state.session_cookies = response
     if pair is not None:
         set_session_cookies(response, pair, settings)
     elif clear:
@@ -130,3 +131,16 @@ async def get_page_viewer(
 
 
 PageViewerDep = Annotated[Viewer, Depends(get_page_viewer)]
+
+
+def carry_session_cookies(request: Request, response: Response) -> None:
+    """Copies the cookies get_page_viewer set (a refreshed pair, or a cleared session) onto
+    the page's own response: FastAPI drops the injected Response's headers when a route
+    returns a Response of its own, as every page does, and a rotated refresh token that
+    never reaches the browser is replayed on the next request, which ends the session."""
+    injected: Response | None = getattr(request.state, "session_cookies", None)
+    if injected is None or injected is response:
+        return
+    response.headers.raw.extend(
+        (name, value) for name, value in injected.headers.raw if name == b"set-cookie"
+    )
