@@ -177,5 +177,10 @@ def rotate_feed_token(session: Session, settings: Settings, member: Member) -> F
     return FeedTokenOut(token=token, url=f"{settings.base_url}/feeds/private/{token}.xml")
 
 
+def has_feed_token(session: Session, member: Member) -> bool:
+    """Whether a private feed URL is live (only its hash is kept: the URL is shown once)."""
+    return _own_user(session, member).feed_token_hash is not None
+
+
 def revoke_feed_token(session: Session, member: Member) -> None:
     feed.revoke_feed_token(session, _own_user(session, member))

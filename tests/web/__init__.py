@@ -1,0 +1,1 @@
+"""Tests of the website: pages, forms, cookies."""
