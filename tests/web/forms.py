@@ -23,3 +23,9 @@ def submit(client: TestClient, page: str, action: str, data: dict[str, str]) -> 
     return client.post(
         action, data=data | {"csrftoken": csrf_of(shown.text)}, follow_redirects=False
     )
+
+
+def sign_in(client: TestClient, email: str, password: str) -> None:
+    """Logs the client in through the login form."""
+    response = submit(client, "/login", "/login", {"email": email, "password": password})
+    assert response.status_code == 303, response.text

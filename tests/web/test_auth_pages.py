@@ -121,7 +121,8 @@ def test_signing_in_sets_the_session_and_goes_to_next(client):
 
 
 @pytest.mark.parametrize(
-    "next", ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:x", "/\t/x"]
+    "next",
+    ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:x", "/\t/x"],
 )
 def test_next_never_leaves_the_site(client, next):
     create_user("reader@example.org")
