@@ -59,7 +59,8 @@ def report_description(summary: str, preview_text: str) -> str:
 def report_meta(
     detail: ReportDetail, preview_text: str, canonical_url: str, site_name: str
 ) -> ReportMeta:
-    description = report_description(detail.summary, preview_text)
+    # A report whose whole text is after the cut, without a summary, is described by its title.
+    description = report_description(detail.summary, preview_text) or detail.title
     # Free to read for everyone only when the report itself is: not because this viewer is.
     free = detail.access_level == "public" or detail.complimentary
     data: dict[str, Any] = {

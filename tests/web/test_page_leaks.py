@@ -147,3 +147,36 @@ def test_json_ld_cannot_close_its_script_element(client, publish):
     assert "<script>alert(1)" not in html
     (article,) = page_head(html)[2]
     assert article["headline"] == hostile
+
+
+@pytest.mark.parametrize("who", ["anonymous", "reader"])
+def test_no_reader_page_carries_text_after_the_cut(client, secret_report, reader, who):
+    if who == "reader":
+        sign_in(client, reader)
+    pages = [
+        "/",
+        "/collections/threat-monitor",
+        "/reports/cut-test",
+        "/tags/cut",
+        f"/search?q={SECRET_WORD}",
+        "/search?q=ambassador+signed",
+        "/sitemap.xml",
+        "/robots.txt",
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.text
+        if "/search" in url:
+            text = text.split('<div class="list">', 1)[-1]  # the query itself is echoed above
+        assert_nothing_after_the_cut(text, f"{url} as {who}")
+        assert "ambassador" not in text.lower(), url
+
+
+def test_a_report_all_after_the_cut_is_described_by_its_title(client, publish):
+    body = f"<!-- paywall -->\n\n{SECRET_SENTENCE}"
+    publish(slug="all-closed", title="Closed report", summary="", body=body)
+    html = client.get("/reports/all-closed").text
+    _, meta, json_ld = page_head(html)
+    assert meta["description"] == ["Closed report"]
+    assert_nothing_after_the_cut(html, "a report cut at its start")
