@@ -165,6 +165,10 @@ def serve(
     settings = get_settings()
     check_secret_for_host(settings, host)
     check_database_is_migrated(settings)
+    typer.echo(
+        f"Folio: the website at http://{host}:{port}/, the admin console at /admin, "
+        "the API at /docs"
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -221,6 +221,23 @@ def test_seed_demo_again_keeps_what_a_user_changed(client):
     assert _title() == "My own title"
 
 
+def test_seed_demo_again_prints_the_demo_accounts_whose_password_still_works(client):
+    first = runner.invoke(app, ["seed-demo"])
+    assert "the website: http://folio.test/" in first.output
+    headers = login(client, "reader@example.com", "reader-demo-pass")
+    changed = client.patch(
+        "/api/v1/me",
+        headers=headers,
+        json={"password": "a-new-pass-of-mine", "current_password": "reader-demo-pass"},
+    )
+    assert changed.status_code == 200, changed.text
+    again = runner.invoke(app, ["seed-demo"])
+    assert "admin@example.com / admin-demo-pass" in again.output
+    assert "subscriber@example.com / subscriber-demo-pass" in again.output
+    assert "reader@example.com" not in again.output
+    assert "the website: http://folio.test/" in again.output
+
+
 def test_seed_demo_adds_nothing_beside_an_existing_account(client, reader):
     result = runner.invoke(app, ["seed-demo"])
     assert result.exit_code == 0 and "already holds 1 account:" in result.output

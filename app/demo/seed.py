@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.accounts.passwords import hash_password
+from app.accounts.passwords import hash_password, verify_password
 from app.billing import catalog, comps
 from app.billing.schemas import CompIn, TierIn
 from app.config import get_settings
@@ -106,11 +106,31 @@ def seed_demo_content(*, reset: bool = False) -> list[str]:
             return [
                 f"the database already holds {_describe(held)}: nothing changed "
                 "(`folio seed-demo --reset` deletes everything and seeds the demo again)",
-                f"open {get_settings().base_url}/docs",
+                *_demo_accounts_still_usable(session),
+                *_where_to_go(),
             ]
         if held:
             delete_everything(session)
             lines.append(f"deleted everything: {_describe(held)} and all that hung on them")
         lines += _seed(session)
-    lines.append(f"open {get_settings().base_url}/docs")
+    return lines + _where_to_go()
+
+
+def _where_to_go() -> list[str]:
+    base = get_settings().base_url
+    return [
+        f"the website: {base}/  (admin console: {base}/admin, API: {base}/docs)",
+    ]
+
+
+def _demo_accounts_still_usable(session: Session) -> list[str]:
+    """The demo accounts whose demo password still signs in, so a second `make run`
+    prints them again (an account whose password was changed is not listed)."""
+    lines = []
+    for email, password, role, _comp in DEMO_ACCOUNTS:
+        user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if user is None or user.password_hash is None or user.disabled:
+            continue
+        if verify_password(password, user.password_hash)[0]:
+            lines.append(f"{role:>10}: {email} / {password}")
     return lines

@@ -1,0 +1,79 @@
+"""The report page: the API's read of a report (the same decision, text and paywall) as HTML."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Request, Response
+from starlette.responses import HTMLResponse
+
+from app.access import Access, Anonymous
+from app.deps import SessionDep, SettingsDep, TransactionRoute
+from app.errors import FolioError, NotFound
+from app.models import utcnow
+from app.reports import service
+from app.web.reader_common import error_page, reader_page, session_cookie_sent
+from app.web.reader_meta import report_meta
+from app.web.session import PageViewerDep
+
+router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+
+MAX_SLUG = 200
+REQUEST_PATH = "/account#request-subscription"
+# Why the reader sees the preview, in the reader's words (the paywall's `reason`).
+REASONS = {
+    "login_required": "You are not signed in.",
+    "subscription_required": "Your account has no subscription that includes {collection}.",
+    "meter_exhausted": "Your free reads for this period are used up.",
+}
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@router.get("/reports/{slug}", response_class=HTMLResponse)
+def report_page(
+    slug: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: PageViewerDep,
+) -> Response:
+    now = utcnow()
+    try:
+        if len(slug) > MAX_SLUG:
+            raise NotFound("Report not found")
+        view = service.read_report(session, slug, viewer, now)
+    except FolioError as error:
+        return error_page(request, viewer, error)
+    detail = service.report_detail(session, view, settings, now)
+    canonical = f"{settings.base_url}/reports/{detail.slug}"
+    meta = report_meta(detail, view.report.preview_text, canonical, settings.site_name)
+    reason = ""
+    if detail.paywall is not None:
+        reason = REASONS.get(detail.paywall.reason, "").format(collection=detail.collection.name)
+    # Only an anonymous preview is the same for everyone (as the API caches it); full text,
+    # or a page for someone who sent a session, is private.
+    shared = (
+        isinstance(viewer, Anonymous)
+        and view.decision.access is Access.PREVIEW
+        and not session_cookie_sent(request)
+    )
+    response = reader_page(
+        request,
+        "pages/report.html",
+        viewer,
+        caching="public" if shared else "private",
+        report=detail,
+        meta=meta,
+        paywall_reason=reason,
+        request_url=REQUEST_PATH,
+    )
+    if shared:
+        etag = _etag(bytes(response.body))
+        response.headers["ETag"] = etag
+        if etag in request.headers.get("if-none-match", ""):
+            kept = {name: response.headers[name] for name in ("cache-control", "etag", "vary")}
+            return Response(status_code=304, headers=kept)
+    return response
