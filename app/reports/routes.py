@@ -20,7 +20,7 @@ from app.errors import (
     Unauthorized,
     error_responses,
 )
-from app.models import Collection, Tier, utcnow
+from app.models import Tier, utcnow
 from app.reports import feeds, search, service
 from app.reports.schemas import (
     CollectionPublic,
@@ -53,7 +53,7 @@ def cache_publicly(response: Response, etag: str | None = None) -> None:
 
 @router.get("/collections", response_model=list[CollectionPublic])
 def list_collections(session: SessionDep) -> list[CollectionPublic]:
-    rows = session.execute(select(Collection).order_by(Collection.name)).scalars()
+    rows = service.all_collections(session)
     return [CollectionPublic(slug=c.slug, name=c.name, description=c.description) for c in rows]
 
 
