@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from app.deps import SESSION_COOKIE
+from app.web.session import REFRESH_COOKIE
 from tests.support.app import Account
 from tests.web.forms import sign_in_browser
 
@@ -75,3 +77,18 @@ def test_an_unknown_member_is_a_404_page(client: TestClient, admin: Account) -> 
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
     assert "User not found" in response.text
+
+
+def test_a_console_page_keeps_the_session_it_refreshed(client: TestClient, admin: Account) -> None:
+    pair = client.post(
+        "/api/v1/auth/login", data={"username": admin.email, "password": admin.password}
+    ).json()
+    client.cookies.set(REFRESH_COOKIE, pair["refresh_token"])  # the access cookie has expired
+    first = client.get("/admin/members")
+    assert first.status_code == 200
+    set_cookies = first.headers.get_list("set-cookie")
+    assert any(c.startswith(f"{SESSION_COOKIE}=") for c in set_cookies)
+    assert any(c.startswith(f"{REFRESH_COOKIE}=") for c in set_cookies)
+    # The rotated refresh token is the one the browser now holds: the next page still works
+    # (replaying the old one would end the session).
+    assert client.get("/admin/members").status_code == 200

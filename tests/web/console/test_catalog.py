@@ -108,3 +108,22 @@ def test_the_audit_log_pages_and_shows_before_and_after(
     second = client.get(link.replace("&amp;", "&"))
     assert "&#34;name&#34;: &#34;reader&#34;" in second.text
     assert "name-50" not in second.text
+
+
+def test_a_tier_refused_half_way_leaves_nothing_behind(
+    client: TestClient, admin: Account, catalog: Catalog
+) -> None:
+    # create_tier writes the tier before it finds the unknown collection: the console
+    # must roll that back, not commit it with the error page.
+    sign_in_browser(client, admin.headers)
+    new = "/admin/catalog/tiers/new"
+    response = submit(
+        client,
+        new,
+        new,
+        {"slug": "ghost", "name": "Ghost", "collections": ["no-such-collection"], "active": "on"},
+    )
+    assert response.status_code == 422
+    assert "Unknown collections: no-such-collection" in response.text
+    slugs = [t["slug"] for t in client.get("/api/v1/admin/tiers", headers=admin.headers).json()]
+    assert "ghost" not in slugs
