@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 
 from app.config import Settings
-from app.content import render_report
+from app.content import RenderedReport, render_report
 from app.deps import SessionDep, SettingsDep
 from app.errors import Unprocessable
 from app.models import Report
@@ -109,7 +109,7 @@ class ReportForm:
 FormDep = Annotated[ReportForm, Depends()]
 
 
-def _preview(form: ReportForm, settings: Settings) -> Any:
+def _preview(form: ReportForm, settings: Settings) -> RenderedReport:
     """What a save would store, rendered by the same function and settings as the save
     (app.reports.editing), and nothing written."""
     if form.access_level not in ACCESS_LEVELS:
@@ -125,7 +125,7 @@ def _form_page(
     editor: StaffPage,
     form: ReportForm,
     report: Report | None = None,
-    preview: Any = None,
+    preview: RenderedReport | None = None,
     failure: Failure | None = None,
 ) -> Response:
     return console_page(
