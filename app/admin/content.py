@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlalchemy import and_, or_, select
 
 from app.deps import (
     EditorDep,
@@ -28,7 +27,7 @@ from app.reports.admin_schemas import (
     ReportUpdate,
 )
 from app.reports.schemas import FootnoteOut
-from app.reports.service import decode_report_cursor, encode_report_cursor, report_by_slug
+from app.reports.service import report_by_slug
 
 router = APIRouter(
     prefix="/api/v1/admin",
@@ -102,23 +101,7 @@ def list_reports(
     status: Annotated[str | None, Query(pattern="^(draft|scheduled|published)$")] = None,
 ) -> ReportAdminPage:
     """Every report, drafts included, newest first (keyset on creation time)."""
-    query = select(Report)
-    if status:
-        query = query.where(Report.status == status)
-    if cursor:
-        at, last_id = decode_report_cursor(cursor)
-        query = query.where(
-            or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id))
-        )
-    rows = (
-        session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1))
-        .scalars()
-        .all()
-    )
-    page = rows[:limit]
-    next_cursor = None
-    if len(rows) > limit:
-        next_cursor = encode_report_cursor(page[-1].created_at, page[-1].id)  # type: ignore[arg-type]
+    page, next_cursor = editing.list_reports_for_staff(session, limit, cursor, status)
     return ReportAdminPage(items=[report_admin_out(r) for r in page], next_cursor=next_cursor)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
-from sqlalchemy import select
 
 from app.billing import catalog
 from app.billing.schemas import TierIn, TierOut, TierUpdate
 from app.deps import AdminDep, SessionDep, TransactionRoute, require_admin
 from app.errors import Conflict, NotFound, Unprocessable, error_responses
-from app.models import Tier
 
 router = APIRouter(
     prefix="/api/v1/admin",
@@ -24,8 +22,7 @@ WRITE_ERRORS = error_responses(NotFound, Conflict, Unprocessable)
 
 @router.get("/tiers", response_model=list[TierOut])
 def list_tiers(session: SessionDep) -> list[TierOut]:
-    tiers = session.execute(select(Tier).order_by(Tier.id)).scalars()
-    return [catalog.tier_out(session, t) for t in tiers]
+    return catalog.list_tiers(session)
 
 
 @router.post("/tiers", status_code=201, response_model=TierOut, responses=WRITE_ERRORS)

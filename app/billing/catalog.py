@@ -25,6 +25,12 @@ def tier_by_ref(session: Session, ref: str | int) -> Tier:
     return tier
 
 
+def list_tiers(session: Session) -> list[TierOut]:
+    """Every tier, active or not, oldest first: what the admin API and console list."""
+    tiers = session.execute(select(Tier).order_by(Tier.id)).scalars().all()
+    return [tier_out(session, tier) for tier in tiers]
+
+
 def collection_ids(session: Session, slugs: list[str]) -> list[int]:
     rows = session.execute(
         select(Collection.slug, Collection.id).where(Collection.slug.in_(slugs))

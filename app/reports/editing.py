@@ -6,7 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from app.access import Member
@@ -20,7 +20,12 @@ from app.reports.admin_schemas import (
     ReportIn,
     ReportUpdate,
 )
-from app.reports.service import collection_by_slug, report_by_slug
+from app.reports.service import (
+    collection_by_slug,
+    decode_report_cursor,
+    encode_report_cursor,
+    report_by_slug,
+)
 
 AUDITED_REPORT_FIELDS = (
     "slug",
@@ -198,6 +203,30 @@ def update_report(
         after=_audit_view(report),
     )
     return report
+
+
+def list_reports_for_staff(
+    session: Session, limit: int, cursor: str | None, status: str | None = None
+) -> tuple[list[Report], str | None]:
+    """Every report, drafts included, newest first (keyset on creation time)."""
+    query = select(Report)
+    if status:
+        query = query.where(Report.status == status)
+    if cursor:
+        at, last_id = decode_report_cursor(cursor)
+        query = query.where(
+            or_(Report.created_at < at, and_(Report.created_at == at, Report.id < last_id))
+        )
+    rows = (
+        session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1))
+        .scalars()
+        .all()
+    )
+    page = list(rows[:limit])
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_report_cursor(page[-1].created_at, page[-1].id)  # type: ignore[arg-type]
+    return page, next_cursor
 
 
 def delete_report(session: Session, slug: str, actor: Member | None) -> None:

@@ -6,7 +6,6 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
 
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
@@ -20,7 +19,7 @@ from app.errors import (
     Unauthorized,
     error_responses,
 )
-from app.models import Collection, utcnow
+from app.models import utcnow
 from app.reports import feeds, search, service
 from app.reports.schemas import (
     CollectionPublic,
@@ -53,7 +52,7 @@ def cache_publicly(response: Response, etag: str | None = None) -> None:
 
 @router.get("/collections", response_model=list[CollectionPublic])
 def list_collections(session: SessionDep) -> list[CollectionPublic]:
-    rows = session.execute(select(Collection).order_by(Collection.name)).scalars()
+    rows = service.all_collections(session)
     return [CollectionPublic(slug=c.slug, name=c.name, description=c.description) for c in rows]
 
 

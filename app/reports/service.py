@@ -248,6 +248,11 @@ def decode_report_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadRequest("Invalid cursor") from exc
 
 
+def all_collections(session: Session) -> list[Collection]:
+    """Every collection, by name."""
+    return list(session.execute(select(Collection).order_by(Collection.name)).scalars())
+
+
 def collection_by_slug(session: Session, slug: str) -> Collection:
     found = session.execute(select(Collection).where(Collection.slug == slug)).scalar_one_or_none()
     if found is None:

@@ -1,0 +1,124 @@
+"""Who may open the console: one guard dependency, and the route class that answers its refusals.
+
+Admins see every area; editors only the reports pages (SPEC §5). A visitor who is not
+signed in is sent to /login?next=…; a signed-in reader gets a 403 page, never JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from starlette.responses import RedirectResponse
+
+from app.access.viewer import Member
+from app.deps import TransactionRoute
+from app.errors import FolioError
+from app.web.session import PageViewerDep
+from app.web.templating import render_page
+
+
+class ConsoleRefusal(Exception):
+    """Raised by the guard; ConsoleRoute turns it into the page's answer."""
+
+    def __init__(self, viewer: object, *, sign_in: bool) -> None:
+        super().__init__("console refused")
+        self.viewer = viewer
+        self.sign_in = sign_in
+
+    def response(self, request: Request) -> Response:
+        if self.sign_in:
+            target = request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            return RedirectResponse(
+                "/login?next=" + quote(target, safe="/"),
+                status_code=303,
+                headers={"Cache-Control": "no-store"},
+            )
+        return render_page(
+            request,
+            "admin/refused.html",
+            {"viewer": self.viewer, "flash": None},
+            status_code=403,
+            caching="no-store",
+        )
+
+
+class ConsoleGuard:
+    """The console's one access rule, as a dependency: staff for the reports pages, admins
+    for everything else. Declared once per router, never per handler."""
+
+    def __init__(self, *, admins_only: bool) -> None:
+        self.admins_only = admins_only
+
+    async def __call__(self, request: Request, response: Response, viewer: PageViewerDep) -> Member:
+        # The session may have been refreshed while reading the viewer; ConsoleRoute copies
+        # its new cookies onto the page, which FastAPI does not for a returned Response.
+        request.state.console_cookies = response
+        request.state.console_viewer = viewer
+        if not isinstance(viewer, Member):
+            raise ConsoleRefusal(viewer, sign_in=True)
+        allowed = viewer.is_admin if self.admins_only else viewer.is_staff
+        if not allowed:
+            raise ConsoleRefusal(viewer, sign_in=False)
+        return viewer
+
+
+require_staff_page = ConsoleGuard(admins_only=False)
+require_admin_page = ConsoleGuard(admins_only=True)
+StaffPage = Annotated[Member, Depends(require_staff_page)]
+AdminPage = Annotated[Member, Depends(require_admin_page)]
+
+
+def _carry_cookies(request: Request, response: Response) -> None:
+    source = getattr(request.state, "console_cookies", None)
+    if source is None or source is response:
+        return
+    present = set(response.headers.getlist("set-cookie"))
+    for name, value in source.headers.raw:
+        if name == b"set-cookie" and value.decode("latin-1") not in present:
+            response.headers.raw.append((name, value))
+
+
+def _error_page(request: Request, exc: FolioError) -> Response:
+    viewer = getattr(request.state, "console_viewer", None)
+    if viewer is None:
+        raise exc
+    return render_page(
+        request,
+        "admin/error.html",
+        {
+            "viewer": viewer,
+            "flash": None,
+            "section": None,
+            "message": exc.message,
+            "status": exc.status_code,
+        },
+        status_code=exc.status_code,
+        caching="no-store",
+    )
+
+
+class ConsoleRoute(TransactionRoute):
+    """A TransactionRoute whose guard refusals become a redirect or a 403 page, and whose
+    pages keep a refreshed session's cookies."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except ConsoleRefusal as refusal:
+                response = refusal.response(request)
+            except FolioError as exc:
+                # Not a form's refusal (those re-render their form): an unknown id or slug in
+                # the address. The endpoint's transaction is already rolled back.
+                response = _error_page(request, exc)
+            _carry_cookies(request, response)
+            return response
+
+        return run
