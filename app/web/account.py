@@ -20,16 +20,16 @@ from app.accounts.routes import ThrottleDep
 from app.accounts.schemas import Me, MeUpdate, SubscriptionRequestIn
 from app.billing import checkout
 from app.billing.routes import CheckoutIn
-from app.deps import ClientIpDep, SessionDep, SettingsDep, TransactionRoute
+from app.deps import ClientIpDep, SessionDep, SettingsDep
 from app.errors import FolioError
 from app.models import utcnow
 from app.reports import service as reports_service
 from app.web import auth_pages
 from app.web.account_forms import parse_form, see_other, undo
-from app.web.session import PageViewerDep, clear_session_cookies
+from app.web.session import PageRoute, PageViewerDep, clear_session_cookies
 from app.web.templating import render_page
 
-router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(auth_pages.router)
 
 SIGN_IN = "/login?next=/account"

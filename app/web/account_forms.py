@@ -10,7 +10,6 @@ from sqlmodel import Session
 from starlette.responses import RedirectResponse, Response
 
 from app.errors import FolioError
-from app.web.session import carry_session_cookies
 from app.web.templating import render_page
 
 # Headers of a domain error that a page passes on (a 401's WWW-Authenticate means nothing here).
@@ -31,7 +30,6 @@ def see_other(request: Request, url: str) -> RedirectResponse:
     """The 303 that ends every successful POST (post/redirect/get)."""
     response = RedirectResponse(url, status_code=303)
     response.headers["Cache-Control"] = "no-store"
-    carry_session_cookies(request, response)
     return response
 
 

@@ -16,19 +16,20 @@ from starlette.responses import Response
 from app.accounts import service
 from app.accounts.routes import MAGIC_ACCEPTED, REGISTER_ACCEPTED, RESET_ACCEPTED, ThrottleDep
 from app.accounts.schemas import EmailIn, MagicLinkConfirm, RegisterIn
-from app.deps import ClientIpDep, SessionDep, SettingsDep, TransactionRoute
+from app.deps import ClientIpDep, SessionDep, SettingsDep
 from app.errors import FolioError, Forbidden, Unauthorized
 from app.models import utcnow
 from app.web.account_forms import local_path, parse_form, refusal_page, see_other, undo
 from app.web.session import (
     REFRESH_COOKIE,
+    PageRoute,
     PageViewerDep,
     clear_session_cookies,
     set_session_cookies,
 )
 from app.web.templating import render_page
 
-router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 WRONG_CREDENTIALS = "Wrong email or password."
 UNVERIFIED = "Verify your email address first: open the link in the email we sent you."

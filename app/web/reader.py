@@ -14,15 +14,15 @@ from starlette.responses import HTMLResponse
 
 from app.access import Anonymous
 from app.accounts.routes import ThrottleDep
-from app.deps import SessionDep, TransactionRoute
+from app.deps import SessionDep
 from app.errors import BadRequest, FolioError
 from app.models import utcnow
 from app.reports import directory, search, service
 from app.web import reader_report
 from app.web.reader_common import error_page, listing_caching, reader_page, with_error_headers
-from app.web.session import PageViewerDep
+from app.web.session import PageRoute, PageViewerDep
 
-router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(reader_report.router)
 
 HOME_PER_COLLECTION = 4

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Request, Response
 from starlette.responses import HTMLResponse
 
 from app.access import Access, Anonymous
-from app.deps import SessionDep, SettingsDep, TransactionRoute
+from app.deps import SessionDep, SettingsDep
 from app.errors import FolioError, NotFound
 from app.models import utcnow
 from app.reports import service
 from app.web.reader_common import error_page, reader_page, session_cookie_sent
 from app.web.reader_meta import report_meta
-from app.web.session import PageViewerDep
+from app.web.session import PageRoute, PageViewerDep
 
-router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 MAX_SLUG = 200
 REQUEST_PATH = "/account#request-subscription"

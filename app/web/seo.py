@@ -8,12 +8,13 @@ from xml.etree import ElementTree as ET
 from fastapi import APIRouter
 from starlette.responses import FileResponse, Response
 
-from app.deps import SessionDep, SettingsDep, TransactionRoute
+from app.deps import SessionDep, SettingsDep
 from app.instants import to_utc
 from app.models import utcnow
 from app.reports import directory
+from app.web.session import PageRoute
 
-router = APIRouter(include_in_schema=False, route_class=TransactionRoute)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"

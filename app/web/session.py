@@ -18,7 +18,8 @@ state-changing API request needs the bearer header, which a foreign page cannot 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from app.deps import (
     SESSION_COOKIE,
     ClientIpDep,
     SettingsDep,
+    TransactionRoute,
     member_from_token,
     within_transaction,
 )
@@ -141,6 +143,35 @@ def carry_session_cookies(request: Request, response: Response) -> None:
     injected: Response | None = getattr(request.state, "session_cookies", None)
     if injected is None or injected is response:
         return
+    present = set(response.headers.raw)
     response.headers.raw.extend(
-        (name, value) for name, value in injected.headers.raw if name == b"set-cookie"
+        (name, value)
+        for name, value in injected.headers.raw
+        if name == b"set-cookie" and (name, value) not in present
     )
+
+
+class PageRoute(TransactionRoute):
+    """The route class of every page router: a TransactionRoute whose answer, whatever it
+    is (a page, a redirect, an error page from `page_for_error`), carries the session
+    cookies a refresh set while the viewer was read."""
+
+    def page_for_error(self, request: Request, exc: Exception) -> Response | None:
+        """A subclass's page for an error the endpoint raised; None lets it propagate."""
+        return None
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                page = self.page_for_error(request, exc)
+                if page is None:
+                    raise
+                response = page
+            carry_session_cookies(request, response)
+            return response
+
+        return run

@@ -19,7 +19,6 @@ from starlette.responses import HTMLResponse
 from app.config import get_settings
 from app.resources import resource_path
 from app.web.csrf import FORM_FIELD, csrf_token
-from app.web.session import carry_session_cookies
 
 Caching = Literal["public", "private", "no-store"]
 PUBLIC_MAX_AGE = 60
@@ -79,5 +78,4 @@ def render_page(
     else:
         response.headers["Cache-Control"] = "no-store"
     response.headers["Vary"] = "Cookie"
-    carry_session_cookies(request, response)
     return response

@@ -6,17 +6,15 @@ signed in is sent to /login?next=…; a signed-in reader gets a 403 page, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from starlette.responses import RedirectResponse
 
 from app.access.viewer import Member
-from app.deps import TransactionRoute
 from app.errors import FolioError
-from app.web.session import PageViewerDep
+from app.web.session import PageRoute, PageViewerDep
 from app.web.templating import render_page
 
 
@@ -54,10 +52,7 @@ class ConsoleGuard:
     def __init__(self, *, admins_only: bool) -> None:
         self.admins_only = admins_only
 
-    async def __call__(self, request: Request, response: Response, viewer: PageViewerDep) -> Member:
-        # The session may have been refreshed while reading the viewer; ConsoleRoute copies
-        # its new cookies onto the page, which FastAPI does not for a returned Response.
-        request.state.console_cookies = response
+    async def __call__(self, request: Request, viewer: PageViewerDep) -> Member:
         request.state.console_viewer = viewer
         if not isinstance(viewer, Member):
             raise ConsoleRefusal(viewer, sign_in=True)
@@ -73,20 +68,10 @@ StaffPage = Annotated[Member, Depends(require_staff_page)]
 AdminPage = Annotated[Member, Depends(require_admin_page)]
 
 
-def _carry_cookies(request: Request, response: Response) -> None:
-    source = getattr(request.state, "console_cookies", None)
-    if source is None or source is response:
-        return
-    present = set(response.headers.getlist("set-cookie"))
-    for name, value in source.headers.raw:
-        if name == b"set-cookie" and value.decode("latin-1") not in present:
-            response.headers.raw.append((name, value))
-
-
-def _error_page(request: Request, exc: FolioError) -> Response:
+def _error_page(request: Request, exc: FolioError) -> Response | None:
     viewer = getattr(request.state, "console_viewer", None)
     if viewer is None:
-        raise exc
+        return None
     return render_page(
         request,
         "admin/error.html",
@@ -102,23 +87,14 @@ def _error_page(request: Request, exc: FolioError) -> Response:
     )
 
 
-class ConsoleRoute(TransactionRoute):
-    """A TransactionRoute whose guard refusals become a redirect or a 403 page, and whose
-    pages keep a refreshed session's cookies."""
+class ConsoleRoute(PageRoute):
+    """A page route whose guard refusals become a redirect or a 403 page, and whose domain
+    errors outside a form (an unknown id or slug in the address) become an error page; the
+    endpoint's transaction is already rolled back."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def run(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except ConsoleRefusal as refusal:
-                response = refusal.response(request)
-            except FolioError as exc:
-                # Not a form's refusal (those re-render their form): an unknown id or slug in
-                # the address. The endpoint's transaction is already rolled back.
-                response = _error_page(request, exc)
-            _carry_cookies(request, response)
-            return response
-
-        return run
+    def page_for_error(self, request: Request, exc: Exception) -> Response | None:
+        if isinstance(exc, ConsoleRefusal):
+            return exc.response(request)
+        if isinstance(exc, FolioError):
+            return _error_page(request, exc)
+        return None
