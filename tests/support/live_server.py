@@ -9,17 +9,19 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from app.main import create_app
 from tests.support.ports import free_port
 
 
 @contextmanager
-def live_server() -> Iterator[str]:
+def live_server(app: FastAPI | None = None) -> Iterator[str]:
+    """Serves `app` (a new one by default) until the block ends; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            app or create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
