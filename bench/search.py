@@ -20,6 +20,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,9 +29,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, func, insert, select, text
 
-from app.content import render_report
+from app.content import RENDER_VERSION, render_report
 from app.reports.search import RANKED_CANDIDATES
-from bench.run import BIN, ROOT, free_port, server
+from bench.run import BIN, ROOT, free_port, wait_until_up
 
 REPORTS = int(os.environ.get("BENCH_SEARCH_REPORTS", "100000"))
 QUERIES = int(os.environ.get("BENCH_SEARCH_QUERIES", "200"))
@@ -143,6 +145,7 @@ def load(database_url: str) -> None:
                         "published_at": at,
                         "authors": [],
                         "render_warnings": [],
+                        "render_version": RENDER_VERSION,
                         "created_at": at,
                         "updated_at": at,
                         **bodies[n % len(bodies)],
@@ -152,6 +155,20 @@ def load(database_url: str) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("ANALYZE reports"))
     engine.dispose()
+
+
+@contextmanager
+def _server(args: list[str], env: dict[str, str], health_url: str) -> Iterator[None]:
+    # As bench.run.server, with a longer wait: two servers start at once on a busy machine.
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_up(health_url, timeout=180)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def _timings(client: httpx.Client, query: str) -> list[float]:
@@ -184,8 +201,8 @@ def measure(database_url: str) -> list[tuple[str, float, float, float, float]]:
     serve = ["serve", "--port"]
     results = []
     with (
-        server([str(BIN / "folio"), *serve, str(bounded_port)], env, f"{bounded}/healthz"),
-        server(
+        _server([str(BIN / "folio"), *serve, str(bounded_port)], env, f"{bounded}/healthz"),
+        _server(
             [str(BIN / "python"), "-c", UNBOUNDED, *serve, str(unbounded_port)],
             env,
             f"{unbounded}/healthz",
