@@ -17,6 +17,7 @@ import os
 import random
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -220,6 +221,7 @@ def measure(database_url: str) -> list[tuple[str, float, float, float, float]]:
             old_timings += _timings(old, query)
             new_timings += _timings(new, query)
             results.append((label, *_cuts(old_timings), *_cuts(new_timings)))
+            print(database_url.split(":")[0], *results[-1], sep="\t", file=sys.stderr, flush=True)
     return results
 
 
