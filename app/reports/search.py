@@ -5,10 +5,10 @@ reduced to its words (runs of letters and digits), all of them required, so no p
 adjacency, NEAR, prefix, OR, negation or column filter ever reaches the full text.
 
 Ranking is bounded (R-P1): only the newest `RANKED_CANDIDATES` matching reports visible to
-the viewer are ranked, so a word found in every report costs the same as one found in a
-thousand. Both databases walk the matches newest first (SQLite: FTS5's rowid order;
-PostgreSQL: the primary key backwards, or the GIN index and a sort when the words are rare)
-and stop at the bound; the page is the best-ranked of those candidates.
+the viewer are ranked, not every match. Both databases walk the matches newest first
+(SQLite: FTS5's rowid order; PostgreSQL: the primary key backwards, or the GIN index and a
+sort when the words are rare) and stop at the bound; the page is the best-ranked of those
+candidates.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ _SHARED_PARAMS = (
 # The candidates are read newest first from the FTS5 index (rowid order, no sort) and the
 # scan stops at the bound; only they are ranked. Visibility is checked through a narrow
 # covering index (migration 0013): the reports row itself keeps status and publication after
-# the body, in overflow pages.
+# the body, in overflow pages. One cost still grows with the matches: bm25 counts each word's
+# documents once per query (one pass over its posting list, ~20 ms for a word in 100,000).
 _SQLITE_RANK = text("""
     WITH candidates AS MATERIALIZED (
         SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 0.0, 1.0) AS score
