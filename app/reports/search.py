@@ -3,6 +3,12 @@
 After the cut, search answers one question per query word: is it in the report? A query is
 reduced to its words (runs of letters and digits), all of them required, so no phrase,
 adjacency, NEAR, prefix, OR, negation or column filter ever reaches the full text.
+
+Ranking is bounded (R-P1): only the newest `RANKED_CANDIDATES` matching reports visible to
+the viewer are ranked, not every match. Both databases walk the matches newest first
+(SQLite: FTS5's rowid order; PostgreSQL: the primary key backwards, or the GIN index and a
+sort when the words are rare) and stop at the bound; the page is the best-ranked of those
+candidates.
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ from app.reports.schemas import SearchHit
 from app.reports.service import WITHOUT_TEXT, collection_by_slug, list_item
 
 MAX_QUERY_TERMS = 16
+RANKED_CANDIDATES = 1000
+"""How many matching reports a search ranks: the newest this many (by id, the order reports
+were created in) that the viewer may see. A word found in more reports than this returns
+the best-ranked of the newest ones; an older report is still found by any query that
+matches fewer reports than this (a rarer word, or more words)."""
 # Private-use characters mark hits inside the database's snippet; the text is escaped after.
 HIT_START, HIT_END = "\ue000", "\ue001"
 
@@ -40,14 +51,23 @@ _SHARED_PARAMS = (
 # bm25 reads term counts, never positions, so ranking says nothing about word order; the
 # full text has no weight, so it says nothing about how often a word occurs after the cut
 # either (the preview, title and summary rank, as on PostgreSQL with its stripped vector).
+# The candidates are read newest first from the FTS5 index (rowid order, no sort) and the
+# scan stops at the bound; only they are ranked. Visibility is checked through a narrow
+# covering index (migration 0013): the reports row itself keeps status and publication after
+# the body, in overflow pages. One cost still grows with the matches: bm25 counts each word's
+# documents once per query (one pass over its posting list, ~20 ms for a word in 100,000).
 _SQLITE_RANK = text("""
-    SELECT r.id AS id
-    FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid
-    WHERE reports_fts MATCH :match
-      AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
-      AND (:collection_id IS NULL OR r.collection_id = :collection_id)
-    ORDER BY bm25(reports_fts, 10.0, 4.0, 0.0, 1.0), r.id DESC
-    LIMIT :limit
+    WITH candidates AS MATERIALIZED (
+        SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 0.0, 1.0) AS score
+        FROM reports_fts
+        JOIN reports r INDEXED BY ix_reports_search_candidates ON r.id = reports_fts.rowid
+        WHERE reports_fts MATCH :match
+          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
+          AND (:collection_id IS NULL OR r.collection_id = :collection_id)
+        ORDER BY reports_fts.rowid DESC
+        LIMIT :candidates
+    )
+    SELECT id FROM candidates ORDER BY score, id DESC LIMIT :limit
 """).bindparams(*_SHARED_PARAMS)
 
 # Snippets for the page only, each from the column the viewer may read (3 = preview_text,
@@ -63,15 +83,28 @@ _SQLITE_PREVIEW_COLUMN, _SQLITE_FULL_COLUMN = 3, 2
 
 # `search_vector` (migration 0003) holds title and summary with positions and the full text
 # stripped of them, so ts_rank cannot weigh how close the words stand after the cut.
+# The candidates are the newest matches: for common words PostgreSQL walks the primary key
+# backwards and stops at the bound, for rare ones it reads the GIN index and sorts the few
+# matches; either way only the candidates are ranked.
 _PG_RANK = text("""
-    SELECT r.id
-    FROM reports r, plainto_tsquery('english', :words) AS q(query)
-    WHERE r.search_vector @@ q.query
-      AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
-      AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
-    ORDER BY ts_rank(r.search_vector, q.query) DESC, r.id DESC
+    WITH candidates AS MATERIALIZED (
+        SELECT r.id, r.search_vector
+        FROM reports r
+        WHERE r.search_vector @@ plainto_tsquery('english', :words)
+          AND (:staff OR (r.status IN :live_statuses AND r.published_at <= :now))
+          AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
+        ORDER BY r.id DESC
+        LIMIT :candidates
+    )
+    SELECT c.id
+    FROM candidates c, plainto_tsquery('english', :words) AS q(query)
+    ORDER BY ts_rank(c.search_vector, q.query) DESC, c.id DESC
     LIMIT :limit
 """).bindparams(*_SHARED_PARAMS)
+# Which of those two plans fits depends on the words, so the statement is planned for its
+# own words every time: a prepared statement's generic plan (psycopg prepares after five
+# runs) cannot know how common they are and would pick one plan for all.
+_PG_CUSTOM_PLAN = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)")
 
 _PG_HEADLINE = (
     f"'StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=12, "
@@ -136,21 +169,30 @@ def search_reports(
     *,
     collection: str | None = None,
     limit: int = 20,
+    candidates: int | None = None,
 ) -> list[SearchHit]:
     """Ranked hits over every word of the report; each snippet from the preview unless
-    the viewer has full access to that report."""
+    the viewer has full access to that report. Only the newest `candidates` matches
+    (default `RANKED_CANDIDATES`) are ranked."""
     if "\x00" in query:
         raise BadRequest("The query may not contain NUL characters")
     collection_id = collection_by_slug(session, collection).id if collection else None
     words = query_words(query)
     if not words:
         return []
-    params = {"staff": viewer.is_staff, "now": now, "collection_id": collection_id, "limit": limit}
+    params = {
+        "staff": viewer.is_staff,
+        "now": now,
+        "collection_id": collection_id,
+        "limit": limit,
+        "candidates": candidates or RANKED_CANDIDATES,
+    }
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         match = fts5_match(words)
         ids = session.execute(_SQLITE_RANK, {**params, "match": match}).scalars().all()
     else:
+        session.execute(_PG_CUSTOM_PLAN)
         ids = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).scalars().all()
     if not ids:
         return []
