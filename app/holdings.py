@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import String, cast, literal, or_, select, union_all
+from sqlalchemy import Select, String, bindparam, cast, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Session
 
@@ -105,40 +106,37 @@ class _Match:
         return (-self.prefix, -self.labels, self.id)
 
 
-def matching_licences(session: Session, viewer: Viewer, now: datetime) -> list[_Match]:
-    """Live organizations whose ranges hold the client's address or whose domains cover the
-    member's verified email, most specific first: the longest matching range, then the
-    longest matching domain, then the oldest organization. That order is the attribution
-    when licences overlap (decide_access takes the first entitlement that grants)."""
+@lru_cache(maxsize=8)
+def _licences_query(postgresql: bool, by_ip: bool, by_domain: bool) -> Select:
+    """Built once per shape (the statement's construction cost more than its execution);
+    bound per read: `address` or `networks`, `domains`, `now`."""
     parts = []
-    address = client_address(viewer.client_ip) if viewer.client_ip is not None else None
-    if address is not None:
+    if by_ip:
         ranges = OrganizationRange.__table__.c  # type: ignore[attr-defined]
-        network = cast(ranges.network, String)
-        if session.get_bind().dialect.name == "postgresql":
-            holds = ranges.network.op(">>=")(cast(literal(str(address)), INET))
+        if postgresql:
+            holds = ranges.network.op(">>=")(cast(bindparam("address", type_=String), INET))
         else:
-            holds = ranges.network.in_(enclosing_networks(str(address)))
+            holds = ranges.network.in_(bindparam("networks", expanding=True))
         parts.append(
             select(
-                ranges.organization_id, literal("ip").label("kind"), network.label("value")
+                ranges.organization_id,
+                literal("ip").label("kind"),
+                cast(ranges.network, String).label("value"),
             ).where(holds)
         )
-    if viewer.is_member and viewer.email_verified:
+    if by_domain:
         domains = OrganizationDomain.__table__.c  # type: ignore[attr-defined]
-        parents = domain_and_parents(viewer.email_domain)  # type: ignore[union-attr]
         parts.append(
             select(
                 domains.organization_id,
                 literal("domain").label("kind"),
                 domains.domain.label("value"),
-            ).where(domains.domain.in_(parents))
+            ).where(domains.domain.in_(bindparam("domains", expanding=True)))
         )
-    if not parts:
-        return []
     found = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     org_id, kind, value = found.c
-    rows = session.execute(
+    now = bindparam("now")
+    return (
         select(
             Organization.id,
             Organization.name,
@@ -149,7 +147,29 @@ def matching_licences(session: Session, viewer: Viewer, now: datetime) -> list[_
         )
         .join(found, org_id == Organization.id)
         .where(or_(Organization.expires_at.is_(None), Organization.expires_at > now))
-    ).all()
+    )
+
+
+def matching_licences(session: Session, viewer: Viewer, now: datetime) -> list[_Match]:
+    """Live organizations whose ranges hold the client's address or whose domains cover the
+    member's verified email, most specific first: the longest matching range, then the
+    longest matching domain, then the oldest organization. That order is the attribution
+    when licences overlap (decide_access takes the first entitlement that grants)."""
+    address = client_address(viewer.client_ip) if viewer.client_ip is not None else None
+    by_domain = viewer.is_member and viewer.email_verified
+    if address is None and not by_domain:
+        return []
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    params: dict[str, object] = {"now": now}
+    if address is not None:
+        if postgresql:
+            params["address"] = str(address)
+        else:
+            params["networks"] = enclosing_networks(str(address))
+    if by_domain:
+        params["domains"] = domain_and_parents(viewer.email_domain)  # type: ignore[union-attr]
+    query = _licences_query(postgresql, address is not None, by_domain)
+    rows = session.execute(query, params).all()
     matches: dict[int, _Match] = {}
     for oid, name, tier_id, expires_at, how, what in rows:
         match = matches.setdefault(oid, _Match(oid, name, tier_id, expires_at))
