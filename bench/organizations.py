@@ -183,7 +183,9 @@ def measure(kind: str) -> list[tuple[str, float, float]]:
             bases.append(stack.enter_context(server(port, env)))
         for base in bases:
             for label, ip, access in SCENARIOS:
-                reply = httpx.get(f"{base}/api/v1/reports/{SLUG}", headers={"X-Forwarded-For": ip})
+                reply = httpx.get(
+                    f"{base}/api/v1/reports/{SLUG}", headers={"X-Forwarded-For": ip}, timeout=600
+                )
                 assert reply.json()["access"] == access, (base, label, reply.text[:200])
         rates: dict[tuple[str, int], list[float]] = {}
         for _ in range(ROUNDS):
