@@ -114,13 +114,43 @@ def parse_network(cidr: str) -> IPNetwork:
     return ipaddress.ip_network(cidr.strip(), strict=False)
 
 
-def ip_in_ranges(ip: str, ranges: Iterable[str]) -> bool:
+def client_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a range is matched against: an IPv4-mapped IPv6 address is its IPv4."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
-        return False
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+        return address.ipv4_mapped
+    return address
+
+
+@lru_cache(maxsize=4096)
+def enclosing_networks(ip: str) -> tuple[str, ...]:
+    """Every network that holds this address, canonical CIDR text, /0 to the host: a range
+    contains the address exactly when it is one of these (what ip_in_ranges decides), so
+    a database finds the licences of an address by looking these up in an index."""
+    address = client_address(ip)
+    if address is None:
+        return ()
+    bits, number, kind = address.max_prefixlen, int(address), type(address)
+    return tuple(
+        f"{kind((number >> (bits - prefix)) << (bits - prefix))}/{prefix}"
+        for prefix in range(bits + 1)
+    )
+
+
+def domain_and_parents(domain: str) -> tuple[str, ...]:
+    """news.example.org, example.org, org: a licensed domain matches (domain_matches)
+    exactly when it is one of these."""
+    labels = domain.lower().split(".")
+    return tuple(".".join(labels[i:]) for i in range(len(labels)) if labels[i])
+
+
+def ip_in_ranges(ip: str, ranges: Iterable[str]) -> bool:
+    address = client_address(ip)
+    if address is None:
+        return False
     return any(
         address.version == (net := parse_network(r)).version and address in net for r in ranges
     )

@@ -6,7 +6,12 @@ from app.models.audit import AuditEntry
 from app.models.base import UTCDateTime, utcnow
 from app.models.billing import Price, StripeEvent, Subscription, Tier, TierCollection
 from app.models.content import Collection, Report, ReportTag
-from app.models.institutions import Organization, SubscriptionRequest
+from app.models.institutions import (
+    Organization,
+    OrganizationDomain,
+    OrganizationRange,
+    SubscriptionRequest,
+)
 from app.models.mail import OutboxEmail
 from app.models.users import OneTimeToken, RefreshToken, User
 
@@ -28,6 +33,8 @@ __all__ = [
     "Collection",
     "OneTimeToken",
     "Organization",
+    "OrganizationDomain",
+    "OrganizationRange",
     "OutboxEmail",
     "Price",
     "RefreshToken",
