@@ -1,7 +1,7 @@
 """Organizations' IP ranges and email domains, one indexed row each, filled from the JSON lists
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-01 12:20:00
 
 A read used to load every live organization and match its address in Python. The ranges
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -43,7 +43,7 @@ def test_existing_organizations_are_found_after_the_upgrade(database_url: str) -
 
     config = _alembic_config()
     config.set_main_option("sqlalchemy.url", database_url)
-    command.upgrade(config, "0012")
+    command.upgrade(config, "0013")
     engine = create_engine(database_url)
     with engine.begin() as connection:
         connection.execute(
