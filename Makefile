@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.organizations
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.members
 
