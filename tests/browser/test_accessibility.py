@@ -34,6 +34,10 @@ def test_the_public_pages_pass_axe_and_the_report_fits_a_phone(
     for path in ("/", f"/reports/{slug}", "/login"):
         page.goto(path)
         assert_accessible(page)
+    page.emulate_media(color_scheme="dark")  # the dark palette's contrast, once
+    page.goto(f"/reports/{slug}")
+    assert_accessible(page)
+    page.emulate_media(color_scheme="light")
 
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"/reports/{slug}")
