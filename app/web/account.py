@@ -55,9 +55,12 @@ def _day(instant: datetime | None) -> str:
     return instant.strftime("%-d %B %Y") if instant else ""
 
 
-def _holdings(me: Me, tier_names: dict[str, str]) -> list[dict[str, Any]]:
+def _holdings(
+    me: Me, tier_names: dict[str, str], collection_names: dict[str, str]
+) -> list[dict[str, Any]]:
     """Entitlements grouped as the reader holds them: one row per tier and source, with
-    the collections it opens and its end (and whether a Stripe subscription will renew)."""
+    the collections it opens (by name, as the reader knows them) and its end (and whether
+    a Stripe subscription will renew)."""
     rows: dict[tuple, dict[str, Any]] = {}
     for held in me.entitlements:
         key = (held.tier, held.source, held.organization, held.until)
@@ -72,7 +75,7 @@ def _holdings(me: Me, tier_names: dict[str, str]) -> list[dict[str, Any]]:
                 "collections": [],
             },
         )
-        row["collections"].append(held.collection)
+        row["collections"].append(collection_names.get(held.collection, held.collection))
         if held.source == "stripe":
             row["ending"] = any(
                 sub.source == "stripe"
@@ -102,6 +105,7 @@ def _account_page(
     me = profile.me_view(session, member, now)
     tiers = reports_service.active_tiers(session)
     tier_names = {tier.slug: tier.name for tier in tiers}
+    collection_names = {c.slug: c.name for c in reports_service.all_collections(session)}
     offers = [
         {
             "tier": tier.slug,
@@ -123,7 +127,7 @@ def _account_page(
     context = {
         "viewer": member,
         "me": me,
-        "holdings": _holdings(me, tier_names),
+        "holdings": _holdings(me, tier_names, collection_names),
         "tiers": tiers,
         "offers": offers,
         "requests": requests,

@@ -62,9 +62,9 @@ def test_entitlements_show_their_source_and_end(page, client, admin, reader, cat
     html = page.get("/account").text
     rows = re.findall(r"<tr>\s*(<td>.*?)</tr>", html, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows]
-    assert ["threat-monitor", "Threat Pro", "Complimentary", "until 1 March 2030"] in cells
+    assert ["Threat Monitor", "Threat Pro", "Complimentary", "until 1 March 2030"] in cells
     assert [
-        "cyber-lab, threat-monitor",
+        "Cyber Lab, Threat Monitor",
         "All Access",
         "Licence: Example Org",
         "no end date",
