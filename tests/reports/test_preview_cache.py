@@ -7,6 +7,7 @@ fresh on every request through either (R-A1).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -186,3 +187,46 @@ def test_a_disabled_user_is_refused_by_the_other_worker(
     assert disabled.status_code == 200, disabled.text
     assert other_worker.get(URL, headers=reader.headers).status_code == 401
     assert anonymous(other_worker)["access"] == "preview"
+
+
+def test_a_logged_out_session_is_refused_by_the_other_worker(client, other_worker, reader, report):
+    pair = client.post(
+        "/api/v1/auth/login", data={"username": reader.email, "password": reader.password}
+    ).json()
+    headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    for _ in range(2):
+        assert other_worker.get(URL, headers=headers).status_code == 200
+    logout = client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+    assert logout.status_code == 204
+    assert other_worker.get(URL, headers=headers).status_code == 401
+
+
+def test_a_token_is_verified_once_and_again_after_its_expiry(
+    reader, monkeypatch: pytest.MonkeyPatch
+):
+    from app.accounts import tokens
+    from app.config import get_settings
+
+    token = reader.headers["Authorization"].removeprefix("Bearer ")
+    settings = get_settings()
+    verifications = []
+    verify = tokens._verify_access_token
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        verifications.append(args)
+        return verify(*args)
+
+    monkeypatch.setattr(tokens, "_verify_access_token", counted)
+    tokens.verified_tokens.clear()
+    for _ in range(3):
+        assert tokens.read_access_token(token, settings)[0] == reader.id
+    assert len(verifications) == 1
+    # Past its exp the kept claims are dropped: the token is verified afresh (and jose,
+    # on the real clock of an expired token, refuses it).
+    later = time.time() + settings.access_token_minutes * 60 + 5
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    tokens.read_access_token(token, settings)
+    assert len(verifications) == 2
+    kept = tokens.VerifiedTokens()
+    kept.put("t", "claims", expires=100.0)
+    assert kept.get("t", 99.0) == "claims" and kept.get("t", 100.0) is None
