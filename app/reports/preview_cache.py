@@ -24,6 +24,7 @@ made stale, so a stale entry is never served after the writer's commit returned.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import threading
@@ -32,11 +33,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from app.access.entitlements import client_address
 from app.config import get_settings
-from app.models import Collection, Price, Report, ReportTag, Tier, TierCollection
+from app.models import (
+    Collection,
+    Organization,
+    OrganizationRange,
+    Price,
+    Report,
+    ReportTag,
+    Tier,
+    TierCollection,
+)
 
 log = logging.getLogger("folio")
 
@@ -45,11 +56,18 @@ GENERATION_FILE = ".folio-content-generation"
 ROTATE_AT = 4096
 # What the anonymous preview of a report is made from (the report, its tags and
 # collection, the paywall's tiers, their prices and collections).
-PREVIEW_TABLES = frozenset(
-    model.__table__.name  # type: ignore[attr-defined]
-    for model in (Report, ReportTag, Collection, Tier, Price, TierCollection)
+# Organizations and their ranges too: they make the per-worker network index (below).
+_PREVIEW_MODELS = (
+    Report,
+    ReportTag,
+    Collection,
+    Tier,
+    Price,
+    TierCollection,
+    Organization,
+    OrganizationRange,
 )
-_PREVIEW_MODELS = (Report, ReportTag, Collection, Tier, Price, TierCollection)
+PREVIEW_TABLES = frozenset(model.__table__.name for model in _PREVIEW_MODELS)  # type: ignore[attr-defined]
 _STALE = "folio_preview_stale"
 MAX_ENTRIES = 4096
 
@@ -103,13 +121,52 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+class NetworkIndex:
+    """Every organization's IP range, expired or not, as {(version, prefix): {network}}:
+    whether ANY range holds an address, in microseconds. A superset of the live licences,
+    so its "no" is exact (the cached preview is served) and its "maybe" sends the read to
+    the indexed licence query (app.holdings.matching_licences), which decides."""
+
+    def __init__(self, networks: list[str]) -> None:
+        self._by_shape: dict[tuple[int, int], set[int]] = {}
+        for text in networks:
+            network = ipaddress.ip_network(str(text), strict=False)
+            shape = (network.version, network.prefixlen)
+            self._by_shape.setdefault(shape, set()).add(int(network.network_address))
+
+    def may_hold(self, ip: str | None) -> bool:
+        address = client_address(ip) if ip is not None else None
+        if address is None:
+            return False
+        number, bits = int(address), address.max_prefixlen
+        for (version, prefix), networks in self._by_shape.items():
+            if version == address.version:
+                shift = bits - prefix
+                if (number >> shift) << shift in networks:
+                    return True
+        return False
+
+
+def load_network_index(session: Session) -> NetworkIndex:
+    ranges = OrganizationRange.__table__.c  # type: ignore[attr-defined]
+    return NetworkIndex(list(session.execute(select(ranges.network)).scalars()))
+
+
 class PreviewCache:
     """One worker's anonymous previews by slug (bounded; a dict is thread-safe enough for
-    whole-value get/set)."""
+    whole-value get/set), and its network index, both under the content generation."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: dict[str, CachedPreview] = {}
         self._max = max_entries
+        self._networks: tuple[Generation, NetworkIndex] | None = None
+
+    def networks(self, generation: Generation) -> NetworkIndex | None:
+        kept = self._networks
+        return kept[1] if kept is not None and kept[0] == generation else None
+
+    def keep_networks(self, generation: Generation, index: NetworkIndex) -> None:
+        self._networks = (generation, index)
 
     def get(self, slug: str, generation: Generation, now: datetime) -> CachedPreview | None:
         entry = self._entries.get(slug)

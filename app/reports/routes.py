@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
@@ -20,7 +21,13 @@ from app.errors import (
 )
 from app.models import utcnow
 from app.reports import feeds, search, service
-from app.reports.preview_cache import CachedPreview, PreviewCache, current_generation
+from app.reports.preview_cache import (
+    CachedPreview,
+    Generation,
+    PreviewCache,
+    current_generation,
+    load_network_index,
+)
 from app.reports.schemas import (
     CollectionPublic,
     ReportDetail,
@@ -101,15 +108,13 @@ async def read_report(
     anonymous = isinstance(viewer, Anonymous)
     if anonymous:
         # The same bytes for every anonymous viewer off licensed networks (preview_cache):
-        # one os.stat to know they are current, the licence check (an indexed query) so a
-        # campus reader still gets the full text.
+        # one os.stat to know they are current; the licence check (this worker's network
+        # index, then the indexed query when a range may hold the address) so a campus
+        # reader still gets the full text.
         previews = preview_cache_of(request)
         generation = current_generation()  # before the report is read: see preview_cache
         cached = previews.get(slug, generation, now)
-        if cached is not None and not (
-            viewer.client_ip is not None
-            and await run_in_transaction(session, service.on_licensed_network, session, viewer, now)
-        ):
+        if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
             return public_preview(cached, request)
     # The hottest route: all its database work, and its commit, in one threadpool hop.
     body, access, changes_at = await run_in_transaction(
@@ -121,6 +126,23 @@ async def read_report(
     response = Response(content=body, media_type="application/json")
     cache_privately(response)
     return response
+
+
+async def maybe_licensed(
+    previews: PreviewCache, generation: Generation, viewer: Anonymous, session: Session
+) -> bool:
+    """Whether a licence may give this anonymous reader the full text: no when no
+    organization's range holds the address (this worker's index, current with the
+    generation: microseconds); else the indexed licence query decides."""
+    if viewer.client_ip is None:
+        return False
+    index = previews.networks(generation)
+    if index is None:
+        index = await run_in_transaction(session, load_network_index, session)
+        previews.keep_networks(generation, index)
+    if not index.may_hold(viewer.client_ip):
+        return False
+    return await run_in_transaction(session, service.on_licensed_network, session, viewer, utcnow())
 
 
 def preview_cache_of(request: Request) -> PreviewCache:

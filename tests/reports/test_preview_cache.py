@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from app.models import utcnow
 from app.reports import routes
+from app.reports.preview_cache import NetworkIndex
 
 BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe secret analysis after the cut."
 SLUG = "sahel-drones"
@@ -126,6 +127,60 @@ def test_an_anonymous_reader_on_a_licensed_network_reads_in_full_privately(
         assert full.headers["cache-control"].startswith("private")
         assert "etag" not in full.headers
     assert anonymous(outside)["access"] == "preview"
+    # Another worker's edit of the ranges: the campus is back to the public preview.
+    org = response.json()["id"]
+    patched = client.patch(
+        f"/api/v1/admin/organizations/{org}", headers=admin.headers, json={"ip_ranges": []}
+    )
+    assert patched.status_code == 200, patched.text
+    assert anonymous(campus)["access"] == "preview"
+    campus_v6 = client_with(ip="2001:db8:42::9")
+    assert anonymous(campus_v6)["access"] == "preview"
+    client.patch(
+        f"/api/v1/admin/organizations/{org}",
+        headers=admin.headers,
+        json={"ip_ranges": ["2001:db8:42::/48"]},
+    )
+    assert campus_v6.get(URL).json()["access"] == "full"
+
+
+def test_a_range_whose_tier_does_not_cover_the_report_gets_the_public_preview(
+    client, client_with, admin, report
+):
+    campus = client_with(ip="192.0.2.77")
+    response = client.post(
+        "/api/v1/admin/organizations",
+        headers=admin.headers,
+        json={"name": "Cyber School", "tier": "threat-pro", "ip_ranges": ["192.0.2.0/24"]},
+    )
+    assert response.status_code == 201
+    cyber = client.post(
+        "/api/v1/admin/reports",
+        headers=admin.headers,
+        json={
+            "slug": "cyber-note",
+            "title": "Cyber note",
+            "summary": "S.",
+            "body": BODY,
+            "collection": "cyber-lab",
+            "access_level": "subscribers",
+            "status": "published",
+        },
+    )
+    assert cyber.status_code == 201, cyber.text
+    for _ in range(2):
+        shown = campus.get("/api/v1/reports/cyber-note")
+        assert shown.json()["access"] == "preview"
+        assert shown.headers["cache-control"].startswith("public")
+
+
+def test_the_network_index_answers_like_the_ranges():
+    index = NetworkIndex(["192.0.2.0/24", "2001:db8:42::/48", "198.51.100.9/32"])
+    for inside in ("192.0.2.77", "::ffff:192.0.2.1", "2001:db8:42:ffff::1", "198.51.100.9"):
+        assert index.may_hold(inside), inside
+    for outside in ("192.0.3.1", "198.51.100.10", "2001:db8:43::1", "::1", "testclient", None):
+        assert not index.may_hold(outside), outside
+    assert not NetworkIndex([]).may_hold("192.0.2.77")
 
 
 def test_free_after_passing_is_reflected_without_a_write(
