@@ -65,6 +65,7 @@ def main() -> None:
     env = os.environ | {
         "FOLIO_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
         "FOLIO_ENV": "dev",
+        "FOLIO_DATA_DIR": str(workdir),
         "BENCH_BODIES": str(workdir),
     }
     slug, subscriber = prepare(env)
