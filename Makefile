@@ -57,4 +57,4 @@ bench: install
 	$(BIN)/python -m bench.members
 
 clean:
-	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret build dist
+	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation build dist

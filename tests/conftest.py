@@ -35,6 +35,8 @@ if _SERVER_URL:
 else:
     os.environ["FOLIO_DATABASE_URL"] = f"sqlite:///{_TMP / 'folio.db'}"
 os.environ["FOLIO_ENV"] = "test"
+# The content generation file (app/reports/preview_cache.py) lives here, not in the checkout.
+os.environ["FOLIO_DATA_DIR"] = str(_TMP)
 os.environ["FOLIO_BASE_URL"] = "http://folio.test"
 os.environ.setdefault("FOLIO_SECRET_KEY", "test-secret-key-0123456789abcdef0123456789")
 for name in (

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -61,6 +65,57 @@ def issue_access_token(
 def read_access_token(token: str, settings: Settings) -> tuple[int, datetime, str]:
     """(user id, issued at, session family) of a valid access token, or Unauthorized.
 
+    A token's signature and claims are checked once per worker and kept until its `exp`
+    (verified_tokens): they cannot change. Whether its session still stands (logged out,
+    user disabled, password changed) is NOT kept: app.deps reads that on every request.
+    """
+    key = (token, settings.jwt_algorithm, _verifying_key(settings))
+    now = time.time()
+    kept = verified_tokens.get(key, now)
+    if kept is not None:
+        return kept
+    claims, expires = _verify_access_token(token, settings)
+    verified_tokens.put(key, claims, expires)
+    return claims
+
+
+class VerifiedTokens:
+    """A small LRU of verified access tokens' claims, each until its expiry (thread-safe)."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._entries: OrderedDict[Hashable, tuple[Any, float]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, now: float) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if now >= found[1]:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, expires: float) -> None:
+        with self._lock:
+            self._entries[key] = (value, expires)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+verified_tokens = VerifiedTokens()
+
+
+def _verify_access_token(token: str, settings: Settings) -> tuple[tuple[int, datetime, str], float]:
+    """The claims read_access_token returns, and the token's `exp` (a POSIX time).
+
     Only the configured algorithm is accepted (no `none`, no HS/RS confusion), and `exp`,
     `iat` and `sub` must be present (python-jose requires none of them by default).
     """
@@ -84,9 +139,10 @@ def read_access_token(token: str, settings: Settings) -> tuple[int, datetime, st
     try:
         user_id = int(claims["sub"])
         issued_at = datetime.fromtimestamp(float(claims["iat"]), tz=UTC)
+        expires = float(claims["exp"])
     except (TypeError, ValueError, OverflowError, OSError) as exc:
         raise Unauthorized(INVALID_TOKEN) from exc
-    return user_id, issued_at, family
+    return (user_id, issued_at, family), expires
 
 
 def new_secret(nbytes: int = 32) -> str:

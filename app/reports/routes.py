@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
@@ -21,6 +21,13 @@ from app.errors import (
 )
 from app.models import utcnow
 from app.reports import feeds, search, service
+from app.reports.preview_cache import (
+    CachedPreview,
+    Generation,
+    PreviewCache,
+    current_generation,
+    load_network_index,
+)
 from app.reports.schemas import (
     CollectionPublic,
     ReportDetail,
@@ -97,19 +104,62 @@ async def read_report(
     viewer: ViewerDep,
     settings: SettingsDep,
 ) -> Response:
+    now = utcnow()
+    anonymous = isinstance(viewer, Anonymous)
+    if anonymous:
+        # The same bytes for every anonymous viewer off licensed networks (preview_cache):
+        # one os.stat to know they are current; the licence check (this worker's network
+        # index, then the indexed query when a range may hold the address) so a campus
+        # reader still gets the full text.
+        previews = preview_cache_of(request)
+        generation = current_generation()  # before the report is read: see preview_cache
+        cached = previews.get(slug, generation, now)
+        if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
+            return public_preview(cached, request)
     # The hottest route: all its database work, and its commit, in one threadpool hop.
-    body, access = await run_in_transaction(
-        session, service.read_report_json, session, slug, viewer, settings, utcnow()
+    body, access, changes_at = await run_in_transaction(
+        session, service.read_report_json, session, slug, viewer, settings, now
     )
-    response = Response(content=body, media_type="application/json")
     # Only an anonymous preview is the same for everyone; the rest is private.
-    if isinstance(viewer, Anonymous) and access is Access.PREVIEW:
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        if etag in request.headers.get("if-none-match", ""):
-            response = Response(status_code=304)
-        cache_publicly(response, etag)
+    if anonymous and access is Access.PREVIEW:
+        return public_preview(previews.put(slug, body, generation, changes_at), request)
+    response = Response(content=body, media_type="application/json")
+    cache_privately(response)
+    return response
+
+
+async def maybe_licensed(
+    previews: PreviewCache, generation: Generation, viewer: Anonymous, session: Session
+) -> bool:
+    """Whether a licence may give this anonymous reader the full text: no when no
+    organization's range holds the address (this worker's index, current with the
+    generation: microseconds); else the indexed licence query decides."""
+    if viewer.client_ip is None:
+        return False
+    index = previews.networks(generation)
+    if index is None:
+        index = await run_in_transaction(session, load_network_index, session)
+        previews.keep_networks(generation, index)
+    if not index.may_hold(viewer.client_ip):
+        return False
+    return await run_in_transaction(session, service.on_licensed_network, session, viewer, utcnow())
+
+
+def preview_cache_of(request: Request) -> PreviewCache:
+    """This worker's (this app's) previews."""
+    state = request.app.state
+    previews = getattr(state, "preview_cache", None)
+    if previews is None:
+        previews = state.preview_cache = PreviewCache()
+    return previews
+
+
+def public_preview(cached: CachedPreview, request: Request) -> Response:
+    if cached.etag in request.headers.get("if-none-match", ""):
+        response = Response(status_code=304)
     else:
-        cache_privately(response)
+        response = Response(content=cached.body, media_type="application/json")
+    cache_publicly(response, cached.etag)
     return response
 
 

@@ -23,10 +23,11 @@ from app.access import (
 from app.billing.catalog import collection_slugs_by_tier
 from app.config import Settings
 from app.errors import BadRequest, NotFound
-from app.holdings import load_entitlements
+from app.holdings import load_entitlements, matching_licences
 from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
 from app.pagination import INT64_MAX, checked_id, decode_cursor, encode_cursor
+from app.reports import preview_cache  # noqa: F401  (its session hooks: writes bump the generation)
 from app.reports.schemas import (
     CollectionPublic,
     FootnoteOut,
@@ -86,11 +87,19 @@ def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> R
 
 def read_report_json(
     session: Session, slug: str, viewer: Viewer, settings: Settings, now: datetime
-) -> tuple[bytes, Access]:
-    """The report endpoint's body, serialised, and the access it was decided with."""
+) -> tuple[bytes, Access, datetime | None]:
+    """The report endpoint's body, serialised, the access it was decided with, and when
+    this body changes by itself (free_after yet to pass; None: only a write changes it)."""
     view = read_report(session, slug, viewer, now)
     detail = report_detail(session, view, settings, now)
-    return detail.model_dump_json().encode(), view.decision.access
+    report = view.report
+    changes_at = report.free_after if report.free_after and report.free_after > now else None
+    return detail.model_dump_json().encode(), view.decision.access, changes_at
+
+
+def on_licensed_network(session: Session, viewer: Viewer, now: datetime) -> bool:
+    """Whether an organization's licence matches this viewer (an indexed query)."""
+    return bool(matching_licences(session, viewer, now))
 
 
 def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
