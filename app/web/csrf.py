@@ -58,6 +58,7 @@ class CsrfMiddleware:
     def __init__(self, app: ASGIApp, secret_key: str, secure: bool) -> None:
         # A key of its own, derived from the installation secret.
         signing_secret = hmac.new(secret_key.encode(), b"folio-csrf", hashlib.sha256).hexdigest()
+        self.inner = app
         self.app = asgi_csrf_decorator(
             cookie_name=COOKIE,
             form_input=FORM_FIELD,
@@ -70,6 +71,11 @@ class CsrfMiddleware:
         )(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The API is exempt (see above): skip asgi-csrf entirely there, since it would
+        # otherwise sign a fresh token on every cookieless request, the hot reads included.
+        if scope["type"] == "http" and _is_api(scope):
+            await self.inner(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
