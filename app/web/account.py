@@ -26,13 +26,12 @@ from app.models import utcnow
 from app.reports import service as reports_service
 from app.web import auth_pages
 from app.web.account_forms import parse_form, see_other, undo
-from app.web.session import PageRoute, PageViewerDep, clear_session_cookies
+from app.web.session import PageMemberDep, PageRoute, clear_session_cookies
 from app.web.templating import render_page
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 router.include_router(auth_pages.router)
 
-SIGN_IN = "/login?next=/account"
 SOURCES = {"stripe": "Subscription", "comp": "Complimentary", "organization": "Licence"}
 # Fixed notices chosen by a query value: a link cannot put its own words on the page.
 NOTICES = {
@@ -168,23 +167,19 @@ def _refused(
 @router.get("/account")
 def account_page(
     request: Request,
-    viewer: PageViewerDep,
+    viewer: PageMemberDep,
     session: SessionDep,
     checkout: Notice = "",
     done: Notice = "",
 ) -> Response:
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     flash = NOTICES.get(("checkout", checkout)) or NOTICES.get(("done", done))
     return _account_page(request, session, viewer, flash=flash)
 
 
 @router.post("/account/billing-portal")
 def billing_portal(
-    request: Request, viewer: PageViewerDep, session: SessionDep, settings: SettingsDep
+    request: Request, viewer: PageMemberDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     try:
         url = checkout.create_portal(session, viewer, settings)
     except FolioError as exc:
@@ -195,14 +190,12 @@ def billing_portal(
 @router.post("/account/checkout")
 def start_checkout(
     request: Request,
-    viewer: PageViewerDep,
+    viewer: PageMemberDep,
     session: SessionDep,
     settings: SettingsDep,
     tier: FormText = "",
     interval: FormText = "",
 ) -> Response:
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     data, errors = parse_form(CheckoutIn, tier=tier, interval=interval)
     if data is None:
         message = "Choose a subscription and its billing period."
@@ -217,14 +210,12 @@ def start_checkout(
 @router.post("/account/subscription-request")
 def request_subscription(
     request: Request,
-    viewer: PageViewerDep,
+    viewer: PageMemberDep,
     session: SessionDep,
     organization: FormText = "",
     message: FormText = "",
     tier: FormText = "",
 ) -> Response:
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     form = {"organization": organization, "message": message, "tier": tier}
     data, errors = parse_form(
         SubscriptionRequestIn, organization=organization.strip(), message=message, tier=tier or None
@@ -242,12 +233,10 @@ def request_subscription(
 
 @router.post("/account/feed-token")
 def rotate_feed_token(
-    request: Request, viewer: PageViewerDep, session: SessionDep, settings: SettingsDep
+    request: Request, viewer: PageMemberDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """Answers with the page itself, not a redirect: the new URL is a secret shown once,
     and a redirect would have to carry it in a URL or a cookie."""
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     created = profile.rotate_feed_token(session, settings, viewer)
     return _account_page(
         request,
@@ -259,9 +248,7 @@ def rotate_feed_token(
 
 
 @router.post("/account/feed-token/delete")
-def delete_feed_token(request: Request, viewer: PageViewerDep, session: SessionDep) -> Response:
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
+def delete_feed_token(request: Request, viewer: PageMemberDep, session: SessionDep) -> Response:
     profile.revoke_feed_token(session, viewer)
     return see_other(request, "/account?done=feed-deleted#feed")
 
@@ -269,7 +256,7 @@ def delete_feed_token(request: Request, viewer: PageViewerDep, session: SessionD
 @router.post("/account/profile")
 def update_profile(
     request: Request,
-    viewer: PageViewerDep,
+    viewer: PageMemberDep,
     session: SessionDep,
     settings: SettingsDep,
     throttle: ThrottleDep,
@@ -280,8 +267,6 @@ def update_profile(
 ) -> Response:
     """PATCH /me: the name, and the password with the current one. A new password signs
     every session out, this one included, as through the API."""
-    if not isinstance(viewer, Member):
-        return see_other(request, SIGN_IN)
     changing = bool(password)
     body: dict[str, Any] = {"name": name}
     if changing:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
+from starlette.responses import RedirectResponse
 
 from app.access.viewer import Anonymous, Member, Viewer
 from app.accounts import service
@@ -135,6 +137,32 @@ async def get_page_viewer(
 PageViewerDep = Annotated[Viewer, Depends(get_page_viewer)]
 
 
+class SignInRequired(Exception):
+    """A page for signed-in readers opened without a session; PageRoute answers it."""
+
+
+async def require_page_member(viewer: PageViewerDep) -> Member:
+    """The signed-in reader of a page; anyone else is sent to /login (see PageRoute)."""
+    if not isinstance(viewer, Member):
+        raise SignInRequired()
+    return viewer
+
+
+PageMemberDep = Annotated[Member, Depends(require_page_member)]
+
+
+def sign_in_redirect(request: Request) -> Response:
+    """303 to /login, back here afterwards: a GET returns to its own address, a form post
+    (which cannot be replayed by a redirect) to the page it belongs to (/account, /admin)."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = "/" + request.url.path.strip("/").split("/", 1)[0]
+    response = RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def carry_session_cookies(request: Request, response: Response) -> None:
     """Copies the cookies get_page_viewer set (a refreshed pair, or a cleared session) onto
     the page's own response: FastAPI drops the injected Response's headers when a route
@@ -166,6 +194,8 @@ class PageRoute(TransactionRoute):
         async def run(request: Request) -> Response:
             try:
                 response = await handler(request)
+            except SignInRequired:
+                response = sign_in_redirect(request)
             except Exception as exc:
                 page = self.page_for_error(request, exc)
                 if page is None:

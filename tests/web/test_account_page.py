@@ -36,6 +36,15 @@ def test_an_anonymous_visitor_is_sent_to_log_in_and_back(client):
     assert login.status_code == 200 and 'name="next" value="/account"' in login.text
 
 
+def test_an_account_form_posted_without_a_session_returns_to_the_account_after_login(client):
+    posted = submit(client, "/login", "/account/feed-token", {})
+    assert posted.status_code == 303
+    assert posted.headers["location"] == "/login?next=/account"
+    assert client.get("/admin/members", follow_redirects=False).headers["location"] == (
+        "/login?next=/admin/members"
+    )
+
+
 def test_a_reader_without_entitlements_is_offered_the_tiers(page, catalog):
     html = page.get("/account").text
     assert "You read the free and registered reports" in html

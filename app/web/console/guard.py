@@ -1,41 +1,29 @@
 """Who may open the console: one guard dependency, and the route class that answers its refusals.
 
 Admins see every area; editors only the reports pages (SPEC §5). A visitor who is not
-signed in is sent to /login?next=…; a signed-in reader gets a 403 page, never JSON.
+signed in is sent to /login?next=… (PageMemberDep); a signed-in reader gets a 403 page.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
-from starlette.responses import RedirectResponse
 
 from app.access.viewer import Member
 from app.errors import FolioError
-from app.web.session import PageRoute, PageViewerDep
+from app.web.session import PageMemberDep, PageRoute
 from app.web.templating import render_page
 
 
 class ConsoleRefusal(Exception):
-    """Raised by the guard; ConsoleRoute turns it into the page's answer."""
+    """A signed-in reader who is not staff enough; ConsoleRoute answers with a 403 page."""
 
-    def __init__(self, viewer: object, *, sign_in: bool) -> None:
+    def __init__(self, viewer: Member) -> None:
         super().__init__("console refused")
         self.viewer = viewer
-        self.sign_in = sign_in
 
     def response(self, request: Request) -> Response:
-        if self.sign_in:
-            target = request.url.path
-            if request.url.query:
-                target += "?" + request.url.query
-            return RedirectResponse(
-                "/login?next=" + quote(target, safe="/"),
-                status_code=303,
-                headers={"Cache-Control": "no-store"},
-            )
         return render_page(
             request,
             "admin/refused.html",
@@ -52,13 +40,11 @@ class ConsoleGuard:
     def __init__(self, *, admins_only: bool) -> None:
         self.admins_only = admins_only
 
-    async def __call__(self, request: Request, viewer: PageViewerDep) -> Member:
+    async def __call__(self, request: Request, viewer: PageMemberDep) -> Member:
         request.state.console_viewer = viewer
-        if not isinstance(viewer, Member):
-            raise ConsoleRefusal(viewer, sign_in=True)
         allowed = viewer.is_admin if self.admins_only else viewer.is_staff
         if not allowed:
-            raise ConsoleRefusal(viewer, sign_in=False)
+            raise ConsoleRefusal(viewer)
         return viewer
 
 
