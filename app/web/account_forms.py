@@ -33,7 +33,7 @@ def see_other(request: Request, url: str) -> RedirectResponse:
     return response
 
 
-def undo(session: Session, exc: FolioError) -> None:
+def undo(session: Session, exc: Exception) -> None:
     """A refused action leaves nothing behind, as the API's rollback does; except a refusal
     whose writes must stand (a revoked token family, a spent code guess)."""
     if not getattr(exc, "keep_writes", False):

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from app.access.viewer import Member
 from app.errors import FolioError, conflict_from_integrity_error
+from app.web.account_forms import undo
 from app.web.templating import render_page
 
 # Errors a console action shows on its page instead of answering in JSON.
@@ -49,7 +50,7 @@ class Failure:
 def failed(session: Session, exc: Exception) -> Failure:
     """The message and status of a refused action, its partial writes rolled back (the
     page answers normally, so the request's transaction would otherwise commit them)."""
-    session.rollback()
+    undo(session, exc)
     if isinstance(exc, FolioError):
         return Failure(exc.message, exc.status_code)
     if isinstance(exc, ValidationError):
