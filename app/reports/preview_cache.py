@@ -104,12 +104,21 @@ def bump_generation() -> None:
         log.exception("could not bump the content generation at %s", path)
 
 
+PUBLIC_MAX_AGE = 60
+VARY = "Authorization, Cookie"
+Headers = list[tuple[bytes, bytes]]
+
+
 @dataclass(frozen=True, slots=True)
 class CachedPreview:
     body: bytes
     etag: str
     generation: Generation
     valid_until: datetime | None  # the next instant the report changes without a write
+    # The response's headers, built once: a 200 and a 304 (what Starlette's Response with
+    # public caching writes, in its order).
+    headers: Headers
+    not_modified_headers: Headers
 
     def fresh(self, generation: Generation, now: datetime) -> bool:
         return self.generation == generation and (
@@ -119,6 +128,23 @@ class CachedPreview:
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def public_headers(etag: str) -> Headers:
+    return [
+        (b"cache-control", f"public, max-age={PUBLIC_MAX_AGE}".encode()),
+        (b"vary", VARY.encode()),
+        (b"etag", etag.encode()),
+    ]
+
+
+def cached_preview(
+    body: bytes, generation: Generation, valid_until: datetime | None
+) -> CachedPreview:
+    etag = etag_of(body)
+    public = public_headers(etag)
+    content = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    return CachedPreview(body, etag, generation, valid_until, content + public, public)
 
 
 class NetworkIndex:
@@ -177,11 +203,19 @@ class PreviewCache:
     def put(
         self, slug: str, body: bytes, generation: Generation, valid_until: datetime | None
     ) -> CachedPreview:
-        entry = CachedPreview(body, etag_of(body), generation, valid_until)
+        entry = cached_preview(body, generation, valid_until)
         if len(self._entries) >= self._max and slug not in self._entries:
             self._entries.clear()  # rare: more previews than the bound; start afresh
         self._entries[slug] = entry
         return entry
+
+
+def preview_cache_of(state: Any) -> PreviewCache:
+    """This worker's (this app's) previews, kept on the app's state."""
+    previews = getattr(state, "preview_cache", None)
+    if previews is None:
+        previews = state.preview_cache = PreviewCache()
+    return previews
 
 
 # --- every write that changes a preview bumps the generation after its commit ---
