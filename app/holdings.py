@@ -8,12 +8,25 @@ the range or domain that matched; the pure rule (app.access.entitlements) still 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Select, String, bindparam, cast, literal, null, or_, select, union_all
-from sqlalchemy.dialects.postgresql import INET
+from sqlalchemy import (
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, INET
 from sqlmodel import Session
 
 from app.access.entitlements import (
@@ -92,6 +105,17 @@ class _Match:
         return (-self.prefix, -self.labels, self.id)
 
 
+def _json_values(name: str) -> Select:
+    """SQLite: the values of a JSON array bound as ONE parameter (an expanding IN of 33
+    or 129 networks cost more to bind each time than the statement took to run)."""
+    return select(func.json_each(bindparam(name, type_=String)).table_valued("value").c.value)
+
+
+@lru_cache(maxsize=4096)
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values))
+
+
 @lru_cache(maxsize=8)
 def _licences_query(postgresql: bool, by_ip: bool, by_domain: bool) -> Select:
     """Built once per shape (the statement's construction cost more than its execution);
@@ -102,11 +126,11 @@ def _licences_query(postgresql: bool, by_ip: bool, by_domain: bool) -> Select:
         if postgresql:
             holds = ranges.network.op(">>=")(cast(bindparam("address", type_=String), INET))
         else:
-            holds = ranges.network.in_(bindparam("networks", expanding=True))
+            holds = ranges.network.in_(_json_values("networks"))
         parts.append(
             select(
                 ranges.organization_id,
-                literal("ip").label("kind"),
+                literal_column("'ip'", String).label("kind"),
                 cast(ranges.network, String).label("value"),
             ).where(holds)
         )
@@ -115,9 +139,13 @@ def _licences_query(postgresql: bool, by_ip: bool, by_domain: bool) -> Select:
         parts.append(
             select(
                 domains.organization_id,
-                literal("domain").label("kind"),
+                literal_column("'domain'", String).label("kind"),
                 domains.domain.label("value"),
-            ).where(domains.domain.in_(bindparam("domains", expanding=True)))
+            ).where(
+                domains.domain == any_(bindparam("domains", type_=ARRAY(String)))
+                if postgresql
+                else domains.domain.in_(_json_values("domains"))
+            )
         )
     found = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
     org_id, kind, value = found.c
@@ -160,10 +188,15 @@ def _params(viewer: Viewer, now: datetime, shape: Shape) -> dict[str, object]:
         if postgresql:
             params["address"] = address
         else:
-            params["networks"] = enclosing_networks(address)
+            params["networks"] = _json_list(enclosing_networks(address))
     if by_domain:
-        params["domains"] = domain_and_parents(viewer.email_domain)  # type: ignore[union-attr]
+        domains = domain_and_parents(viewer.email_domain)  # type: ignore[union-attr]
+        params["domains"] = list(domains) if postgresql else _json_list(domains)
     return params
+
+
+# Constants in the SQL text, not parameters bound on every read.
+_GRANTING = [literal_column(f"'{status}'", String) for status in sorted(GRANTING_STRIPE_STATUSES)]
 
 
 @lru_cache(maxsize=16)
@@ -177,7 +210,7 @@ def _holdings_query(postgresql: bool, member: bool, by_ip: bool, by_domain: bool
         subs = Subscription.__table__.c  # type: ignore[attr-defined]
         parts.append(
             select(
-                literal("sub", text).label("kind"),
+                literal_column("'sub'", text).label("kind"),
                 subs.id,
                 subs.source,
                 subs.status,
@@ -189,7 +222,12 @@ def _holdings_query(postgresql: bool, member: bool, by_ip: bool, by_domain: bool
                 subs.user_id == bindparam("user_id"),
                 subs.tier_id.is_not(None),
                 # Comps are "active" too; the pure rules then judge each row.
-                subs.status.in_(sorted(GRANTING_STRIPE_STATUSES)),
+                subs.status.in_(
+                    [
+                        literal_column(f"'{status}'", text)
+                        for status in sorted(GRANTING_STRIPE_STATUSES)
+                    ]
+                ),
             )
         )
     if by_ip or by_domain:

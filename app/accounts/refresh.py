@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 from sqlmodel import Session
 
 from app.access.viewer import Member
@@ -142,18 +143,25 @@ _MEMBER_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=1)
+def _member_query() -> Select:
+    """Built once (building it cost as much as running it); bound per request."""
+    user_id = bindparam("user_id")
+    live = exists().where(
+        RefreshToken.family == bindparam("family"),
+        RefreshToken.user_id == user_id,
+        RefreshToken.revoked_at.is_(None),
+    )
+    return select(*_MEMBER_COLUMNS).where(User.id == user_id, live)
+
+
 def member_of_live_session(
     session: Session, user_id: int, family: str, issued_at: datetime, client_ip: str | None
 ) -> Member | None:
     """The reader an access token stands for, from one indexed statement of columns (no
     User object: this runs on every signed-in request). None when the token's session was
     logged out, the user is disabled or erased, or the token predates a password change."""
-    live = exists().where(
-        RefreshToken.family == family,
-        RefreshToken.user_id == user_id,
-        RefreshToken.revoked_at.is_(None),
-    )
-    row = session.execute(select(*_MEMBER_COLUMNS).where(User.id == user_id, live)).first()
+    row = session.execute(_member_query(), {"user_id": user_id, "family": family}).first()
     if row is None:
         return None
     uid, email, role, verified_at, name, disabled, erased_at, valid_after = row

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Select, String, bindparam, or_, select, type_coerce
 from sqlmodel import Session
 
 from app.access import (
@@ -73,12 +73,12 @@ def _report_query() -> Select:
             reports.slug,
             reports.title,
             reports.summary,
-            reports.authors,
+            type_coerce(reports.authors, String),  # decoded once, not per tag row
             reports.updated_at,
             reports.full_html,
             reports.preview_html,
-            reports.full_footnotes,
-            reports.preview_footnotes,
+            type_coerce(reports.full_footnotes, String),  # decoded once, not per tag row
+            type_coerce(reports.preview_footnotes, String),  # decoded once, not per tag row
             collections.slug,
             collections.name,
             collections.description,
@@ -102,15 +102,20 @@ def report_row(session: Session, slug: str) -> ReportRow | None:
         slug=first[6],
         title=first[7],
         summary=first[8],
-        authors=first[9],
+        authors=_json(first[9]),
         updated_at=first[10],
         full_html=first[11],
         preview_html=first[12],
-        full_footnotes=first[13],
-        preview_footnotes=first[14],
+        full_footnotes=_json(first[13]),
+        preview_footnotes=_json(first[14]),
         collection={"slug": first[15], "name": first[16], "description": first[17]},
         tags=[row[18] for row in rows if row[18] is not None],
     )
+
+
+def _json(value: Any) -> Any:
+    """A JSON column read as text (SQLite), or already decoded (psycopg decodes json)."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def read_report_json(
