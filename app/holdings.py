@@ -59,9 +59,11 @@ def load_entitlements(session: Session, viewer: Viewer, now: datetime) -> list[E
     if shape is None:
         return []
     postgresql, member, by_ip, by_domain = shape
-    rows = session.execute(
-        _holdings_query(postgresql, member, by_ip, by_domain), _params(viewer, now, shape)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(_holdings_query(postgresql, member, by_ip, by_domain), _params(viewer, now, shape))
+        .all()
+    )
     subscriptions: dict[int, tuple[str, str, datetime | None, int]] = {}
     matches: dict[int, _Match] = {}
     tiers: dict[int, tuple[str, bool, set[int]]] = {}
@@ -274,9 +276,11 @@ def matching_licences(session: Session, viewer: Viewer, now: datetime) -> list[_
     if shape is None or not (shape[2] or shape[3]):
         return []
     postgresql, _member, by_ip, by_domain = shape
-    rows = session.execute(
-        _licences_query(postgresql, by_ip, by_domain), _params(viewer, now, shape)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(_licences_query(postgresql, by_ip, by_domain), _params(viewer, now, shape))
+        .all()
+    )
     matches: dict[int, _Match] = {}
     for oid, name, tier_id, expires_at, how, what in rows:
         _note_match(matches.setdefault(oid, _Match(oid, name, tier_id, expires_at)), how, what)

@@ -161,7 +161,11 @@ def member_of_live_session(
     """The reader an access token stands for, from one indexed statement of columns (no
     User object: this runs on every signed-in request). None when the token's session was
     logged out, the user is disabled or erased, or the token predates a password change."""
-    row = session.execute(_member_query(), {"user_id": user_id, "family": family}).first()
+    row = (
+        session.connection()
+        .execute(_member_query(), {"user_id": user_id, "family": family})
+        .first()
+    )
     if row is None:
         return None
     uid, email, role, verified_at, name, disabled, erased_at, valid_after = row

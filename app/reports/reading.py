@@ -93,7 +93,7 @@ def _report_query() -> Select:
 
 def report_row(session: Session, slug: str) -> ReportRow | None:
     """The report and its tags in one statement (a row per tag: reports carry a few)."""
-    rows = session.execute(_report_query(), {"slug": slug}).all()
+    rows = session.connection().execute(_report_query(), {"slug": slug}).all()
     if not rows:
         return None
     first = rows[0]
@@ -224,9 +224,16 @@ def tiers_granting(session: Session, collection_id: int) -> list[dict[str, Any]]
     """TierPublic of each active tier that grants the collection, with its prices (by id)
     and its collections' slugs (sorted): two statements of columns."""
     tiers: dict[int, dict[str, Any]] = {}
-    for tier_id, slug, name, description, every, interval, amount, currency in session.execute(
-        _tiers_query(), {"collection_id": collection_id}
-    ):
+    for (
+        tier_id,
+        slug,
+        name,
+        description,
+        every,
+        interval,
+        amount,
+        currency,
+    ) in session.connection().execute(_tiers_query(), {"collection_id": collection_id}):
         tier = tiers.get(tier_id)
         if tier is None:
             tier = tiers[tier_id] = {
@@ -240,6 +247,8 @@ def tiers_granting(session: Session, collection_id: int) -> list[dict[str, Any]]
         if interval is not None:
             tier["prices"].append({"interval": interval, "amount": amount, "currency": currency})
     if tiers:
-        for tier_id, slug in session.execute(_tier_collections_query(), {"tier_ids": list(tiers)}):
+        for tier_id, slug in session.connection().execute(
+            _tier_collections_query(), {"tier_ids": list(tiers)}
+        ):
             tiers[tier_id]["collections"].append(slug)
     return list(tiers.values())
