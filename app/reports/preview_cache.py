@@ -28,6 +28,7 @@ import ipaddress
 import logging
 import os
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -186,6 +187,18 @@ class PreviewCache:
         self._entries: dict[str, CachedPreview] = {}
         self._max = max_entries
         self._networks: tuple[Generation, NetworkIndex] | None = None
+        # Rows made only of content tables (a report with its tags and collection, the
+        # tiers granting a collection): good under the generation they were read in.
+        self._content: dict[Hashable, tuple[Generation, Any]] = {}
+
+    def content(self, key: Hashable, generation: Generation) -> Any:
+        kept = self._content.get(key)
+        return kept[1] if kept is not None and kept[0] == generation else None
+
+    def keep_content(self, key: Hashable, generation: Generation, value: Any) -> None:
+        if len(self._content) >= self._max and key not in self._content:
+            self._content.clear()
+        self._content[key] = (generation, value)
 
     def networks(self, generation: Generation) -> NetworkIndex | None:
         kept = self._networks

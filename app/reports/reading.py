@@ -9,7 +9,7 @@ JSON ReportDetail describes (tests/reports/test_read_json.py holds them to it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -34,6 +34,7 @@ from app.errors import NotFound
 from app.holdings import load_entitlements
 from app.instants import to_utc
 from app.models import Collection, Price, Report, ReportTag, Tier, TierCollection
+from app.reports.preview_cache import Generation, PreviewCache
 from app.reports.service import PAYWALL_MESSAGES
 
 DEFAULT_PAYWALL_MESSAGE = "The full text of this report is available to subscribers."
@@ -118,20 +119,48 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
+@dataclass(frozen=True, slots=True)
+class KeptContent:
+    """This worker's content rows and the generation read before this request's."""
+
+    cache: PreviewCache
+    generation: Generation
+
+
 def read_report_json(
-    session: Session, slug: str, viewer: Viewer, settings: Settings, now: datetime
+    session: Session,
+    slug: str,
+    viewer: Viewer,
+    settings: Settings,
+    now: datetime,
+    kept: KeptContent | None = None,
 ) -> tuple[bytes, Access, datetime | None]:
     """The report endpoint's body, serialised, the access it was decided with, and when
-    this body changes by itself (free_after yet to pass; None: only a write changes it)."""
-    report = report_row(session, slug)
+    this body changes by itself (free_after yet to pass; None: only a write changes it).
+
+    The report and the paywall's tiers are content: with `kept`, they come from this
+    worker's copy when the content generation has not moved since it was read. What the
+    viewer holds and who they are never do: both are read on every call (R-A1)."""
+    report = _kept(kept, ("report", slug), lambda: report_row(session, slug))
     if report is None or not visible_to(report.facts, viewer, now):
         raise NotFound("Report not found")  # the same 404 for drafts (R-A3)
     facts = report.facts
     decision = decide_access(facts, viewer, _held(session, viewer, now), now)
-    paywall = None if decision.full else paywall_json(session, report, decision, settings)
+    paywall = None if decision.full else paywall_json(session, report, decision, settings, kept)
     body = detail_json(report, decision, paywall, now)
     changes_at = facts.free_after if facts.free_after and facts.free_after > now else None
     return body, decision.access, changes_at
+
+
+def _kept(kept: KeptContent | None, key: Hashable, read: Callable[[], Any]) -> Any:
+    if kept is None:
+        return read()
+    value = kept.cache.content(key, kept.generation)
+    if value is None:
+        value = read()
+        if value is not None:
+            kept.cache.keep_content(key, kept.generation, value)
+    return value
 
 
 def _held(session: Session, viewer: Viewer, now: datetime) -> Iterator[Entitlement]:
@@ -169,7 +198,11 @@ def detail_json(
 
 
 def paywall_json(
-    session: Session, report: ReportRow, decision: Decision, settings: Settings
+    session: Session,
+    report: ReportRow,
+    decision: Decision,
+    settings: Settings,
+    kept: KeptContent | None = None,
 ) -> dict[str, Any]:
     message = PAYWALL_MESSAGES.get(
         (decision.reason, report.facts.access_level), DEFAULT_PAYWALL_MESSAGE
@@ -178,7 +211,11 @@ def paywall_json(
     return {
         "reason": decision.reason.value,
         "message": message,
-        "tiers": tiers_granting(session, report.facts.collection_id),
+        "tiers": _kept(
+            kept,
+            ("tiers", report.facts.collection_id),
+            lambda: tiers_granting(session, report.facts.collection_id),
+        ),
         "login_url": f"{base}/login?next=/reports/{report.slug}",
         "register_url": f"{base}/register?next=/reports/{report.slug}",
         "request_url": f"{base}/account#request-subscription",

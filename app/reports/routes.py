@@ -120,21 +120,23 @@ async def read_report(
     (app.reports.preview_fast_path), and here when that layer stepped aside."""
     now = utcnow()
     anonymous = not credentials.token
+    previews = preview_cache_of(request.app.state)
+    generation = current_generation()  # before the report is read: see preview_cache
     if anonymous:
         # The same bytes for every anonymous viewer off licensed networks (preview_cache):
         # one os.stat to know they are current; the licence check (this worker's network
         # index, then the indexed query when a range may hold the address) so a campus
         # reader still gets the full text.
-        previews = preview_cache_of(request.app.state)
-        generation = current_generation()  # before the report is read: see preview_cache
         cached = previews.get(slug, generation, now)
         viewer = Anonymous(client_ip=credentials.client_ip)
         if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
             return public_preview(cached, request)
-    # The hottest route: the viewer, the report, what the viewer holds and the commit,
-    # all in one threadpool hop and one transaction.
+    # The hottest route: the viewer, what they hold (both read fresh, R-A1), the report
+    # (this worker's copy while the generation stands) and the commit, in one threadpool
+    # hop and one transaction.
+    kept = reading.KeptContent(previews, generation)
     body, access, changes_at = await run_in_transaction(
-        session, read_as, session, slug, credentials, settings, now
+        session, read_as, session, slug, credentials, settings, now, kept
     )
     # Only an anonymous preview is the same for everyone; the rest is private.
     if anonymous and access is Access.PREVIEW:
@@ -145,10 +147,15 @@ async def read_report(
 
 
 def read_as(
-    session: Session, slug: str, credentials: Credentials, settings: Settings, now: datetime
+    session: Session,
+    slug: str,
+    credentials: Credentials,
+    settings: Settings,
+    now: datetime,
+    kept: reading.KeptContent,
 ) -> tuple[bytes, Access, datetime | None]:
     viewer = credentials.viewer_in(session, settings)
-    return reading.read_report_json(session, slug, viewer, settings, now)
+    return reading.read_report_json(session, slug, viewer, settings, now, kept)
 
 
 async def maybe_licensed(

@@ -156,25 +156,55 @@ def selects(sent: list[str]) -> list[str]:
     return [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
 
 
-def test_the_entitled_read_is_three_statements_and_a_cached_preview_none(
+def test_an_entitled_read_is_two_statements_and_a_cached_preview_none(
     client, admin, reader, catalog, report
 ):
     grant_comp(client, admin, reader, catalog.tier)
-    assert client.get(URL, headers=reader.headers).json()["access"] == "full"  # warm
     with statements() as sent:
         assert client.get(URL, headers=reader.headers).json()["access"] == "full"
     # The signed-in reader's live session, the report with its tags, what they hold.
     assert len(selects(sent)) == 3, sent
     assert len(sent) <= 4, sent  # and at most one BEGIN: one transaction
+    with statements() as sent:
+        assert client.get(URL, headers=reader.headers).json()["access"] == "full"
+    # The report is this worker's copy now; who the reader is and what they hold are
+    # read again (R-A1).
+    assert len(selects(sent)) == 2, sent
     client.get(URL)  # the anonymous preview, now cached
     with statements() as sent:
         assert client.get(URL).json()["access"] == "preview"
     assert sent == []
 
 
-def test_a_paywalled_read_adds_only_the_tiers(client, reader, report):
-    client.get(URL, headers=reader.headers)
+def test_a_paywalled_read_reads_the_tiers_once_per_generation(client, reader, report):
     with statements() as sent:
         assert client.get(URL, headers=reader.headers).json()["access"] == "preview"
     # + the granting tiers with their prices, and their collections.
     assert len(selects(sent)) == 5, sent
+    with statements() as sent:
+        assert client.get(URL, headers=reader.headers).json()["access"] == "preview"
+    assert len(selects(sent)) == 2, sent
+
+
+def test_an_edit_through_one_worker_shows_in_the_other_s_next_entitled_read(
+    client, client_with, admin, reader, catalog, report
+):
+    """The worker's copy of a report and of its paywall's tiers lasts only while the
+    content generation stands: an edit anywhere bumps it."""
+    worker = client_with()
+    for _ in range(2):
+        kept = worker.get(URL, headers=reader.headers).json()
+        assert kept["title"] == "Sahel \u201cdrones\u201d" and kept["access"] == "preview"
+        assert kept["paywall"]["tiers"][0]["name"] == "Threat Pro"
+    edited = client.patch(
+        f"/api/v1/admin/reports/{SLUG}", headers=admin.headers, json={"title": "Renamed"}
+    )
+    assert edited.status_code == 200, edited.text
+    assert worker.get(URL, headers=reader.headers).json()["title"] == "Renamed"
+    renamed = client.patch(
+        f"/api/v1/admin/tiers/{catalog.tier}", headers=admin.headers, json={"name": "Threat Max"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    after = worker.get(URL, headers=reader.headers).json()
+    assert after["title"] == "Renamed"
+    assert [t["name"] for t in after["paywall"]["tiers"]] == ["Threat Max", "All Access"]
