@@ -169,6 +169,25 @@ def bind_for(engine: Engine, *, write: bool, background: bool = False) -> Engine
     return engine.execution_options(**options) if options else engine
 
 
+@lru_cache(maxsize=32)
+def _reader_of(bind: Engine) -> Engine:
+    return bind.execution_options(sqlite_immediate=False)
+
+
+@contextmanager
+def reading_apart(session: Session) -> Iterator[Session]:
+    """A short read transaction of its own beside `session`, which has not begun yet: for
+    what slow CPU work (argon2) must read before a request's writes begin. A writer holds
+    SQLite's one write lock from its first statement to its commit, so reading with it
+    would hold that lock, which every other worker's write waits for, through the hashing.
+    On PostgreSQL it is one more pooled connection, held only while `session` holds none."""
+    reader = Session(_reader_of(session.get_bind()), expire_on_commit=False)  # type: ignore[arg-type]
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def is_busy(exc: BaseException) -> bool:
     """The database said "not now" (a full pool, a lock or statement timeout, SQLite's
     writer lock held too long): worth a 503 and a retry, not a 500."""
