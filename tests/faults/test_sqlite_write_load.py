@@ -18,10 +18,13 @@ from tests.support.app import DEFAULT_PASSWORD, create_user
 from tests.support.served import served
 from tests.support.stripe_events import WEBHOOK_SECRET, event, sign, subscription
 
-pytestmark = pytest.mark.skipif(
-    os.environ["FOLIO_DATABASE_URL"].startswith("postgresql"),
-    reason="SQLite's single writer is the fault here; PostgreSQL has row locks",
-)
+pytestmark = [
+    pytest.mark.fault_load,  # tens of seconds of load: `make test-faults`, not `make test`
+    pytest.mark.skipif(
+        os.environ["FOLIO_DATABASE_URL"].startswith("postgresql"),
+        reason="SQLite's single writer is the fault here; PostgreSQL has row locks",
+    ),
+]
 
 SECONDS = 20
 CLIENTS = 12
