@@ -30,7 +30,7 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import Engine, select, update
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db import is_unreachable, session_scope
 from app.mail.outbox import UnsealError, unseal
 from app.models import OutboxEmail, utcnow
 
@@ -295,8 +295,11 @@ class OutboxSender:
         while not self._stop.is_set():
             try:
                 taken = deliver_due(self.settings, engine=self.engine, stopping=self._stop)
-            except Exception:
-                log.exception("outbox sender pass failed")
+            except Exception as exc:
+                if is_unreachable(exc):  # one line a pass while the database is down
+                    log.warning("outbox sender: database unavailable: %s", str(exc).splitlines()[0])
+                else:
+                    log.exception("outbox sender pass failed")
                 taken = 0
             if taken < BATCH_SIZE:
                 self._stop.wait(self.settings.outbox_poll_seconds)
