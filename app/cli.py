@@ -11,6 +11,8 @@ import typer
 
 from app.config import get_settings
 
+SHUTDOWN_GRACE_SECONDS = 20
+
 app = typer.Typer(help="Folio: subscription publishing backend.", no_args_is_help=True)
 
 
@@ -177,6 +179,9 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_level="info",
+        # SIGTERM: requests in flight get this long to finish (no request of ours comes
+        # close); then the lifespan stops the outbox sender, which releases what it claimed.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
 
