@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.access import Decision, Reason, Viewer
@@ -143,11 +144,26 @@ def flush() -> int:
             with session_scope() as session:
                 rows = ledger_rows(session, batch)
                 session.execute(insert(ReadingEvent.__table__), rows)  # type: ignore[attr-defined]
+        except IntegrityError:
+            # A report or member removed since the read: write the others, one by one.
+            return _write_each(rows)
         except Exception:
             # Put them back in order for the next try (newer reads may have arrived).
             _pending.extendleft(reversed(batch))
             raise
         return len(batch)
+
+
+def _write_each(rows: list[dict[str, Any]]) -> int:
+    written = 0
+    for row in rows:
+        try:
+            with session_scope() as session:
+                session.execute(insert(ReadingEvent.__table__), [row])  # type: ignore[attr-defined]
+            written += 1
+        except IntegrityError:
+            log.info("reading event of a removed report or member dropped")
+    return written
 
 
 def ledger_rows(session: Session, batch: list[PendingRead]) -> list[dict[str, Any]]:
