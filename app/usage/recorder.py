@@ -104,14 +104,14 @@ def start() -> None:
 
 
 def stop() -> None:
-    """Stop the flusher once every start has been matched, writing what is pending."""
+    """Write what is pending; the flusher stops once every start has been matched."""
     global _thread, _starts
     with _state_lock:
         _starts = max(0, _starts - 1)
-        if _starts:
-            return
-        thread, _thread = _thread, None
-        _stop.set()
+        thread = None
+        if not _starts:
+            thread, _thread = _thread, None
+            _stop.set()
     if thread is not None:
         thread.join(timeout=10)
     flush()
