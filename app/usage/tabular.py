@@ -43,10 +43,10 @@ def _cell(value: Any) -> str:
     return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
 
 
-def _header_values(header: dict[str, Any], metrics: list[str]) -> dict[str, str]:
+def _header_values(header: dict[str, Any]) -> dict[str, str]:
     filters = dict(header["Report_Filters"])
     begin, end = filters.pop("Begin_Date"), filters.pop("End_Date")
-    filters.pop("Metric_Type", None)
+    requested = filters.pop("Metric_Type", [])
     attributes = dict(header.get("Report_Attributes", {}))
     granularity = attributes.pop("Granularity", "Month")
     if granularity == "Total":
@@ -65,7 +65,7 @@ def _header_values(header: dict[str, Any], metrics: list[str]) -> dict[str, str]
             for kind, values in header["Institution_ID"].items()
             for v in values
         ),
-        "Metric_Types": "; ".join(metrics),
+        "Metric_Types": "; ".join(requested),
         "Report_Filters": "; ".join(f"{k}={_cell(v)}" for k, v in filters.items()),
         "Report_Attributes": "; ".join(f"{k}={_cell(v)}" for k, v in attributes.items()),
         "Exceptions": "; ".join(exceptions),
@@ -104,16 +104,14 @@ def to_tsv(report: dict[str, Any]) -> str:
         ]
     columns = [*leading, "Metric_Type", "Reporting_Period_Total"]
     columns += [f"{calendar.month_abbr[m.month]}-{m.year}" for m in months]
-    rows, metrics_seen = [], []
+    rows = []
     for item, attribute in entries:
         for metric, counts in attribute["Performance"].items():
-            if metric not in metrics_seen:
-                metrics_seen.append(metric)
             fixed = [_item_value(item, attribute, column) for column in leading]
             by_month = [counts.get(m.strftime("%Y-%m"), 0) for m in months]
             rows.append([*fixed, metric, sum(counts.values()), *by_month])
     width = len(columns)
-    values = _header_values(header, metrics_seen)
+    values = _header_values(header)
     lines = [[name, values[name]] + [""] * (width - 2) for name in HEADER_ROWS]
     lines.append([""] * width)
     lines.append(columns)
