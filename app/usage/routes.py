@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -36,6 +36,44 @@ admin_router = APIRouter(
     route_class=TransactionRoute,
 )
 
+Text = Annotated[str | None, Query()]
+
+
+# These only document the parameters (in /docs and the OpenAPI document): the service reads
+# the query string itself, so a missing one is COUNTER's 1030, never FastAPI's 422.
+async def credentials(
+    customer_id: Text = None, api_key: Text = None, platform: Text = None
+) -> None:
+    return None
+
+
+async def period(begin_date: Text = None, end_date: Text = None) -> None:
+    return None
+
+
+async def platform_filters(
+    metric_type: Text = None,
+    data_type: Text = None,
+    access_method: Text = None,
+    attributes_to_show: Text = None,
+    granularity: Text = None,
+) -> None:
+    return None
+
+
+async def item_filters(
+    access_type: Text = None,
+    yop: Text = None,
+    item_id: Text = None,
+    include_parent_details: Text = None,
+    include_component_details: Text = None,
+) -> None:
+    return None
+
+
+AUTHENTICATED = [Depends(credentials)]
+REPORT = [Depends(credentials), Depends(period)]
+
 Builder = Callable[[Session, Customer, dict[str, str], Settings, datetime], dict[str, Any]]
 
 
@@ -53,7 +91,7 @@ def status(settings: SettingsDep) -> JSONResponse:
     return JSONResponse(counter_reports.service_status(settings))
 
 
-@router.get("/members")
+@router.get("/members", dependencies=AUTHENTICATED)
 def members(request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     try:
         customer = authenticate(session, _params(request))
@@ -62,7 +100,7 @@ def members(request: Request, session: SessionDep, settings: SettingsDep) -> JSO
     return JSONResponse(counter_reports.member_list(customer, settings))
 
 
-@router.get("/reports")
+@router.get("/reports", dependencies=AUTHENTICATED)
 def reports(request: Request, session: SessionDep) -> JSONResponse:
     try:
         authenticate(session, _params(request))
@@ -97,17 +135,20 @@ def _platform_view(
     return counter_reports.platform_report(session, customer, params, settings, now, True)
 
 
-@router.get("/reports/pr")
+@router.get("/reports/pr", dependencies=[*REPORT, Depends(platform_filters)])
 def platform_report(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     return _report(request, session, settings, counter_reports.platform_report, "PR")
 
 
-@router.get("/reports/pr_p1")
+@router.get("/reports/pr_p1", dependencies=REPORT)
 def platform_usage(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     return _report(request, session, settings, _platform_view, "PR_P1")
 
 
-@router.get("/reports/ir")
+@router.get(
+    "/reports/ir",
+    dependencies=[*REPORT, Depends(platform_filters), Depends(item_filters)],
+)
 def item_report(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     return _report(request, session, settings, counter_reports.item_report, "IR")
 
