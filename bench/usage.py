@@ -95,7 +95,7 @@ def _fill_events(database_url: str, count: int, org_ids: list[int], report_ids: 
                         access_type, organization_id, member_id, session_key, reader_domain,
                         is_robot)
                     SELECT (:reports)[1 + g % cardinality(:reports)],
-                           :begin + make_interval(secs => (g * 7919) % :span),
+                           :begin + make_interval(secs => (g::bigint * 7919) % :span),
                            CASE WHEN g % 10 < 7 THEN 'full' ELSE 'preview' END,
                            CASE WHEN g % 10 < 7 THEN 'entitled' ELSE 'subscription_required' END,
                            'Controlled',
