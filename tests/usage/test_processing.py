@@ -14,7 +14,7 @@ from app.db import session_scope
 from app.models import ReadingEvent, UsageMonthly, utcnow
 from app.usage import recorder
 from app.usage.counter import aggregate, month_start, next_month, prune_events
-from tests.usage.conftest import FIREFOX, OPEN, at, close_months, record_synthetic_month
+from tests.usage.conftest import FIREFOX, FULL, OPEN, at, close_months, record_synthetic_month
 
 runner = CliRunner()
 
@@ -77,3 +77,13 @@ def test_the_command_counts_and_prunes(world):
     assert monthly_rows() != []
     again = runner.invoke(app, ["usage-aggregate"])
     assert "months counted: none" in again.output
+
+
+def test_a_double_click_across_the_hour_counts_once_and_unique_never_exceeds_total(world):
+    for when in (at(world.month, 5, 10, 59, 50), at(world.month, 5, 11, 0, 10)):
+        recorder.record_read(world.licensed["id"], FULL, Anonymous("10.1.2.3"), FIREFOX, when)
+    recorder.flush()
+    close_months()
+    [(row,)] = monthly_rows()
+    assert (row.total_item_requests, row.unique_item_requests) == (1, 1)
+    assert (row.total_item_investigations, row.unique_item_investigations) == (1, 1)

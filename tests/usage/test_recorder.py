@@ -121,3 +121,18 @@ def test_recording_can_be_switched_off(world, monkeypatch):
     recorder.record_read(world.public["id"], OPEN, Anonymous("10.1.2.3"), FIREFOX)
     assert recorder.pending_count() == 0
     get_settings.cache_clear()
+
+
+def test_the_access_type_follows_the_reports_own_openness_never_the_reader():
+    assert recorder.counter_access_type(Reason.PUBLIC) == "Open"
+    assert recorder.counter_access_type(Reason.COMPLIMENTARY) == "Free_To_Read"
+    assert recorder.counter_access_type(Reason.FREE_AFTER) == "Free_To_Read"
+    for reason in (
+        Reason.ENTITLED,
+        Reason.REGISTERED,
+        Reason.STAFF,
+        Reason.LOGIN_REQUIRED,
+        Reason.SUBSCRIPTION_REQUIRED,
+        Reason.METER_EXHAUSTED,
+    ):
+        assert recorder.counter_access_type(reason) == "Controlled"
