@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.organizations
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.members
+	$(BIN)/python -m bench.usage
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation build dist

@@ -151,6 +151,22 @@ def stripe_sync() -> None:
         raise typer.Exit(1)
 
 
+@app.command("usage-aggregate")
+def usage_aggregate() -> None:
+    """Count every month that has ended into COUNTER usage, then prune raw reading events
+    older than FOLIO_USAGE_RETENTION_DAYS (never one not yet counted). Run it daily."""
+    from app.db import session_scope
+    from app.models import utcnow
+    from app.usage.counter import aggregate, prune_events
+
+    now = utcnow()
+    with session_scope() as session:
+        months = aggregate(session, now)
+        pruned = prune_events(session, now, get_settings().usage_retention_days)
+    done = ", ".join(m.strftime("%Y-%m") for m in months) or "none"
+    typer.echo(f"months counted: {done}; raw events pruned: {pruned}")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",

@@ -30,6 +30,8 @@ from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
+from app.usage import recorder as usage_recorder
+from app.usage import routes as usage_routes
 from app.web.csrf import API_PREFIXES, CsrfMiddleware
 from app.web.reader_common import error_page
 from app.web.routes import router as web_router
@@ -122,9 +124,11 @@ def create_app() -> FastAPI:
         sender = OutboxSender(settings) if settings.outbox_sender_enabled else None
         if sender is not None:
             sender.start()
+        usage_recorder.start()  # reading events: written in batches every second
         try:
             yield
         finally:
+            await asyncio.to_thread(usage_recorder.stop)  # writes what is still pending
             if sender is not None:
                 await asyncio.to_thread(sender.stop)
 
@@ -163,6 +167,8 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(billing_router)
     app.include_router(stripe_webhook_router)
+    app.include_router(usage_routes.router)
+    app.include_router(usage_routes.admin_router)
     app.include_router(web_router)
     app.mount("/static", static_files(), name="static")
     return app
