@@ -10,7 +10,7 @@ UV_VERSION := 0.13.8
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --quiet
 
-.PHONY: install lock run test test-postgres lint format bench clean
+.PHONY: install lock run test test-faults test-postgres lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -34,10 +34,15 @@ run: install
 	$(BIN)/folio serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto -m "not fault_load"
+
+# Fault tests that load a real server for tens of seconds (SQLite under write load): alone,
+# so the rest of the suite neither slows them nor is slowed by them.
+test-faults: install
+	$(BIN)/pytest -q -m fault_load
 
 test-postgres: install
-	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q -n auto
+	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q -n auto -m "not fault_load"
 
 lint: install
 	$(BIN)/ruff check app tests bench migrations
@@ -55,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.organizations
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.members
+	$(BIN)/python -m bench.usage
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation build dist

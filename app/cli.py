@@ -11,6 +11,8 @@ import typer
 
 from app.config import get_settings
 
+SHUTDOWN_GRACE_SECONDS = 20
+
 app = typer.Typer(help="Folio: subscription publishing backend.", no_args_is_help=True)
 
 
@@ -149,6 +151,22 @@ def stripe_sync() -> None:
         raise typer.Exit(1)
 
 
+@app.command("usage-aggregate")
+def usage_aggregate() -> None:
+    """Count every month that has ended into COUNTER usage, then prune raw reading events
+    older than FOLIO_USAGE_RETENTION_DAYS (never one not yet counted). Run it daily."""
+    from app.db import session_scope
+    from app.models import utcnow
+    from app.usage.counter import aggregate, prune_events
+
+    now = utcnow()
+    with session_scope() as session:
+        months = aggregate(session, now)
+        pruned = prune_events(session, now, get_settings().usage_retention_days)
+    done = ", ".join(m.strftime("%Y-%m") for m in months) or "none"
+    typer.echo(f"months counted: {done}; raw events pruned: {pruned}")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -182,6 +200,9 @@ def serve(
         proxy_headers=False,
         log_level="info",
         access_log=access_log,
+        # SIGTERM: requests in flight get this long to finish (no request of ours comes
+        # close); then the lifespan stops the outbox sender, which releases what it claimed.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
 

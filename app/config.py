@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # The feeds' <language>: a language tag such as en, fr or pt-BR.
     feed_language: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
     metered_free_reads: int = Field(0, ge=0)
+    # Reading events: recorded off the request (app/usage/recorder.py); raw events are kept
+    # this many days, then pruned once aggregated (metered reading looks back 30 days).
+    usage_recording: bool = True
+    usage_retention_days: int = Field(90, ge=31, le=3660)
     max_body_bytes: int = Field(1_000_000, ge=1024)
     # Threads serving sync routes in each worker; its database pool holds as many
     # connections (plus a few), so a thread never waits for one (R-S7).

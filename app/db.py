@@ -9,13 +9,14 @@ use a plain engine with no request limits.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
@@ -29,6 +30,12 @@ POOL_HEADROOM = 4  # connections beyond the worker threads: outbox sender, readi
 # serialization failure, deadlock, too many connections.
 BUSY_SQLSTATES = frozenset({"55P03", "57014", "40001", "40P01", "53300"})
 SQLITE_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (and their extended codes)
+# The database is gone rather than busy: PostgreSQL's connection exceptions (class 08) and
+# server shutdowns; SQLite's file unreadable or unopenable.
+GONE_SQLSTATE_CLASSES = ("08",)
+GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})  # admin/crash shutdown, starting up
+SQLITE_GONE_CODES = frozenset({10, 14})  # SQLITE_IOERR, SQLITE_CANTOPEN
+MIN_CONNECT_TIMEOUT_SECONDS = 2  # libpq's own floor
 
 
 def build_engine(
@@ -89,8 +96,17 @@ def _create(database_url: str, worker_threads: int | None, wait_seconds: float) 
         f"-c lock_timeout={round(wait_seconds * 1000)}ms"
         f" -c statement_timeout={STATEMENT_TIMEOUT_SECONDS}s"
     )
+    # A server that does not answer (stopped, unreachable) fails a request within the same
+    # short wait, not after the operating system gives up on the connection.
+    connect_timeout = max(MIN_CONNECT_TIMEOUT_SECONDS, math.ceil(wait_seconds))
     engine = create_engine(
-        url, connect_args={"options": waits}, pool_pre_ping=True, pool_recycle=1800, **pool
+        url,
+        connect_args={"options": waits, "connect_timeout": connect_timeout},
+        # Connections that died with the server are replaced at checkout, so the first
+        # request after it returns succeeds (and SQLAlchemy empties the pool on a disconnect).
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        **pool,
     )
     _configure_postgresql(engine)
     return engine
@@ -153,6 +169,25 @@ def bind_for(engine: Engine, *, write: bool, background: bool = False) -> Engine
     return engine.execution_options(**options) if options else engine
 
 
+@lru_cache(maxsize=32)
+def _reader_of(bind: Engine) -> Engine:
+    return bind.execution_options(sqlite_immediate=False)
+
+
+@contextmanager
+def reading_apart(session: Session) -> Iterator[Session]:
+    """A short read transaction of its own beside `session`, which has not begun yet: for
+    what slow CPU work (argon2) must read before a request's writes begin. A writer holds
+    SQLite's one write lock from its first statement to its commit, so reading with it
+    would hold that lock, which every other worker's write waits for, through the hashing.
+    On PostgreSQL it is one more pooled connection, held only while `session` holds none."""
+    reader = Session(_reader_of(session.get_bind()), expire_on_commit=False)  # type: ignore[arg-type]
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
 def is_busy(exc: BaseException) -> bool:
     """The database said "not now" (a full pool, a lock or statement timeout, SQLite's
     writer lock held too long): worth a 503 and a retry, not a 500."""
@@ -164,6 +199,25 @@ def is_busy(exc: BaseException) -> bool:
     if sqlite_code is not None:
         return sqlite_code & 0xFF in SQLITE_BUSY_CODES
     return getattr(exc.orig, "sqlstate", None) in BUSY_SQLSTATES
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The database is down or cannot be reached (stopped, restarting, its file gone): a
+    503 with Retry-After while it lasts, not a 500; pooled connections recover by themselves."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in SQLITE_GONE_CODES
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg: an error the server never answered (connection refused, connection closed).
+        return True
+    return sqlstate.startswith(GONE_SQLSTATE_CLASSES) or sqlstate in GONE_SQLSTATES
 
 
 @contextmanager

@@ -10,27 +10,31 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import ops
+from app.access.viewer import Anonymous
 from app.accounts.routes import router as accounts_router
 from app.admin.routes import router as admin_router
 from app.billing.routes import router as billing_router
 from app.billing.webhooks import router as stripe_webhook_router
 from app.body_limit import BodySizeLimit
 from app.config import get_settings
-from app.db import is_busy
+from app.db import is_busy, is_unreachable
 from app.errors import FolioError, ServiceUnavailable, conflict_from_integrity_error
 from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.preview_fast_path import CachedPreviewFastPath
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
-from app.web.csrf import CsrfMiddleware
+from app.usage import recorder as usage_recorder
+from app.usage import routes as usage_routes
+from app.web.csrf import API_PREFIXES, CsrfMiddleware
+from app.web.reader_common import error_page
 from app.web.routes import router as web_router
 from app.web.routes import static_files
 from app.web.session import cookies_secure
@@ -85,13 +89,27 @@ def unexpected_error_response(_request: Request, exc: Exception) -> JSONResponse
     return JSONResponse({"detail": "Internal server error"}, 500)
 
 
-def database_error_response(request: Request, exc: Exception) -> JSONResponse:
-    """A busy database (full pool, lock or statement timeout, SQLite's writer lock) is a
-    503 with Retry-After: the request's transaction is already rolled back (R-S7)."""
-    if not is_busy(exc):
+# JSON endpoints outside the API prefixes; every other path is a page.
+JSON_PATHS = ("/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
+
+
+def database_error_response(request: Request, exc: Exception) -> Response:
+    """A busy database (full pool, lock or statement timeout, SQLite's writer lock) or one
+    that is down is a 503 with Retry-After, as JSON or, for a page, as a page: the request's
+    transaction is already rolled back (R-S7). Other database errors are our bugs: 500."""
+    if is_busy(exc):
+        log.warning("database busy: %s", exc)
+        error = ServiceUnavailable("The service is busy; try again.")
+    elif is_unreachable(exc):
+        # One line, no traceback: while the database is down every request says the same.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0])
+        error = ServiceUnavailable("The service is unavailable for a moment; try again.", 5)
+    else:
         return unexpected_error_response(request, exc)
-    log.warning("database busy: %s", exc)
-    return folio_error_response(request, ServiceUnavailable("The service is busy; try again."))
+    path = request.url.path
+    if path.startswith(API_PREFIXES) or path.startswith(JSON_PATHS):
+        return folio_error_response(request, error)
+    return error_page(request, Anonymous(), error)
 
 
 def create_app() -> FastAPI:
@@ -107,9 +125,11 @@ def create_app() -> FastAPI:
         sender = OutboxSender(settings) if settings.outbox_sender_enabled else None
         if sender is not None:
             sender.start()
+        usage_recorder.start()  # reading events: written in batches every second
         try:
             yield
         finally:
+            await asyncio.to_thread(usage_recorder.stop)  # writes what is still pending
             if sender is not None:
                 await asyncio.to_thread(sender.stop)
 
@@ -129,7 +149,9 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, http_error_response)
     app.add_exception_handler(DataError, refused_data_response)
     app.add_exception_handler(IntegrityError, conflict_response)
-    app.add_exception_handler(OperationalError, database_error_response)
+    # DBAPIError: OperationalError and the other errors of a connection that went away
+    # (IntegrityError and DataError keep their own handlers above).
+    app.add_exception_handler(DBAPIError, database_error_response)
     app.add_exception_handler(PoolTimeout, database_error_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     # Innermost first: the CSRF check reads a form body only after the size limit has
@@ -148,6 +170,8 @@ def create_app() -> FastAPI:
     app.include_router(admin_router)
     app.include_router(billing_router)
     app.include_router(stripe_webhook_router)
+    app.include_router(usage_routes.router)
+    app.include_router(usage_routes.admin_router)
     app.include_router(web_router)
     app.mount("/static", static_files(), name="static")
     return app

@@ -38,9 +38,14 @@ def verify_password(password: str, password_hash: str | None) -> tuple[bool, str
 def check_password_rules(password: str, email: str) -> None:
     """ASVS V6.2: length only (no composition rules), checked exactly as received: no
     stripping, no truncation, no case folding of what is stored."""
+    check_password_length(password)
+    if password.strip().casefold() == email.strip().casefold():
+        raise Unprocessable("The password must not be your email address.")
+
+
+def check_password_length(password: str) -> None:
+    """The rules that need no account: checked before a password is hashed."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Unprocessable(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise Unprocessable(f"The password must have at most {MAX_PASSWORD_LENGTH} characters.")
-    if password.strip().casefold() == email.strip().casefold():
-        raise Unprocessable("The password must not be your email address.")

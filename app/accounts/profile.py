@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.access import Member
 from app.accounts import feed
-from app.accounts.passwords import verify_password
+from app.accounts.passwords import check_password_rules, hash_password, verify_password
 from app.accounts.schemas import (
     EntitlementOut,
     FeedTokenOut,
@@ -22,6 +22,7 @@ from app.accounts.schemas import (
 )
 from app.accounts.service import set_password
 from app.config import Settings
+from app.db import reading_apart
 from app.errors import BadRequest, Conflict, Forbidden, Unauthorized, Unprocessable
 from app.holdings import load_entitlements
 from app.models import Collection, Subscription, SubscriptionRequest, Tier, User
@@ -125,14 +126,23 @@ def update_me(
 ) -> None:
     """Name and password only. A new password needs the current one, and ends every
     session, this one included: the reader signs in again."""
-    user = _own_user(session, member)
+    new_hash = checked_hash = None
     if data.password is not None:
         if data.current_password is None:
             raise BadRequest("Send `current_password` to change the password.")
-        ok, _ = verify_password(data.current_password, user.password_hash)
+        # Both argon2 runs before the write transaction (SQLite's write lock) begins.
+        with reading_apart(session) as reader:
+            checked_hash = _own_user(reader, member).password_hash
+        ok, _ = verify_password(data.current_password, checked_hash)
         if not ok:
             raise WrongCurrentPassword()
-        set_password(session, settings, user, data.password, now)
+        check_password_rules(data.password, member.email)
+        new_hash = hash_password(data.password)
+    user = _own_user(session, member)
+    if data.password is not None:
+        if user.password_hash != checked_hash:
+            raise WrongCurrentPassword()  # changed a moment ago by another request
+        set_password(session, settings, user, data.password, now, new_hash)
     if data.name is not None:
         user.name = data.name
     session.add(user)

@@ -18,10 +18,16 @@ from sqlmodel import Session
 
 from app.access import Member
 from app.accounts import one_time, refresh
-from app.accounts.passwords import check_password_rules, hash_password, verify_password
+from app.accounts.passwords import (
+    check_password_length,
+    check_password_rules,
+    hash_password,
+    verify_password,
+)
 from app.accounts.schemas import MAX_PASSWORD_INPUT, MagicLinkConfirm, RegisterIn, TokenPair
 from app.accounts.tokens import issue_access_token
 from app.config import Settings
+from app.db import reading_apart
 from app.errors import BadRequest, Forbidden, Unauthorized
 from app.mail.outbox import enqueue_email, may_send
 from app.models import OutboxEmail, User, utcnow
@@ -46,12 +52,28 @@ def _usable(user: User | None) -> bool:
     return user is not None and not user.disabled and user.erased_at is None
 
 
+def _stored_hash(session: Session, email: str) -> str | None:
+    return session.execute(
+        select(User.password_hash).where(User.email == normalise_email(email))
+    ).scalar_one_or_none()
+
+
 def authenticate(session: Session, email: str, password: str) -> User:
+    """The account these credentials sign in to. argon2 (~0.1 s of CPU) runs before
+    `session`'s transaction begins, on a hash read apart (app.db.reading_apart): a wrong
+    password never takes SQLite's write lock, a right one takes it only to write."""
     # verify_password runs a dummy argon2 verification for unknown emails: same cost, same 401.
     if len(password) > MAX_PASSWORD_INPUT:
         raise Unauthorized(BAD_CREDENTIALS)  # no stored password is that long: spare argon2
-    user = user_by_email(session, email)
-    ok, new_hash = verify_password(password, user.password_hash if user else None)
+    with reading_apart(session) as reader:
+        checked_hash = _stored_hash(reader, email)
+    ok, new_hash = verify_password(password, checked_hash)
+    if not ok:
+        raise Unauthorized(BAD_CREDENTIALS)
+    user = user_by_email(session, email)  # the account as it is now, in the writer
+    if user is not None and user.password_hash != checked_hash:
+        # Changed between the two reads (a reset, an erasure): checked again, rarely.
+        ok, new_hash = verify_password(password, user.password_hash)
     if user is None or not ok or user.erased_at is not None:
         raise Unauthorized(BAD_CREDENTIALS)
     if user.disabled:
@@ -218,13 +240,19 @@ def request_password_reset(session: Session, settings: Settings, email: str, now
 
 
 def set_password(
-    session: Session, settings: Settings, user: User, password: str, now: datetime
+    session: Session,
+    settings: Settings,
+    user: User,
+    password: str,
+    now: datetime,
+    password_hash: str | None = None,
 ) -> None:
     """Stores a new password and ends every session: refresh families revoked, access
     tokens issued before now refused (ASVS V7.4.3). Every emailed link and the private
-    feed token die with the old credentials (R-S8); the owner is told by email."""
+    feed token die with the old credentials (R-S8); the owner is told by email.
+    `password_hash`: the password's hash, made before the write transaction began."""
     check_password_rules(password, user.email)
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash or hash_password(password)
     user.tokens_valid_after = now
     user.feed_token_hash = None  # the old feed URL serves full text to whoever holds it
     session.add(user)
@@ -245,11 +273,15 @@ def confirm_password_reset(
     session: Session, settings: Settings, token: str, password: str, now: datetime
 ) -> None:
     """No sign-in follows (OWASP): the reader signs in with the new password."""
+    check_password_length(password)
+    # Hashed before the link is spent: the write transaction (SQLite's write lock) begins
+    # at redeem, and argon2 is not to run inside it.
+    password_hash = hash_password(password)
     row = one_time.redeem(session, token, one_time.RESET, now)
     user = session.get(User, row.user_id)
     if not _usable(user):
         raise Forbidden(DISABLED)
-    set_password(session, settings, user, password, now)  # type: ignore[arg-type]
+    set_password(session, settings, user, password, now, password_hash)  # type: ignore[arg-type]
     if user.email_verified_at is None:  # type: ignore[union-attr]
         user.email_verified_at = now  # type: ignore[union-attr]  (the link proved the mailbox)
 

@@ -1,15 +1,20 @@
 """The outbox sender: claims due emails, sends each once over SMTP, retries with backoff.
 
 Statuses: `pending` (due at next_attempt_at) -> `sending` (claimed, leased) -> `sent`;
-a failed attempt goes back to `pending` with a doubled delay, and to `failed` after
-FOLIO_OUTBOX_MAX_ATTEMPTS or on a permanent (5xx) refusal. Without FOLIO_SMTP_HOST an
-email is written to the log instead and marked `logged`.
+a failed attempt goes back to `pending` with a doubled delay (at most an hour), and to
+`failed` on a permanent (5xx) refusal or after FOLIO_OUTBOX_MAX_ATTEMPTS refusals of that
+email. A mail server that cannot be reached is an outage, not the email's fault: the email
+waits (attempts still counted, the delay still doubling) until the server is back, and is
+given up only once it is a day old. Without FOLIO_SMTP_HOST an email is written to the log
+instead and marked `logged`.
 
 Claiming commits `sending` before the SMTP conversation starts, in a transaction that
 locks the rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so
 any number of senders deliver each email once. A row still `sending` after its lease ran
 out belongs to a sender that died mid-send: whether the server took it is unknown, so it
-is marked `failed` (with that reason) rather than sent a second time blindly.
+is marked `failed` (with that reason) rather than sent a second time blindly. A sender
+asked to stop (SIGTERM) finishes the email it is sending and returns the rest of its batch
+to `pending`, so a shutdown leaves nothing claimed.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import Engine, select, update
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db import is_unreachable, session_scope
 from app.mail.outbox import UnsealError, unseal
 from app.models import OutboxEmail, utcnow
 
@@ -35,6 +40,8 @@ BATCH_SIZE = 20
 LEASE = timedelta(minutes=10)  # far longer than one SMTP conversation (smtp_timeout_seconds)
 MAX_RETRY_DELAY = timedelta(hours=1)
 INTERRUPTED = "interrupted while sending (delivery unknown); not resent to avoid a duplicate"
+# While the mail server is unreachable an email waits this long (its links expire anyway).
+UNREACHABLE_GIVE_UP = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +52,7 @@ class Claimed:
     body_text: str
     body_html: str
     attempts: int
+    created_at: datetime
 
 
 class PermanentFailure(Exception):
@@ -84,6 +92,7 @@ def claim_due(
                 row.body_text,
                 row.body_html,  # type: ignore[arg-type]
                 row.attempts,
+                row.created_at,
             )
             for row in rows
         ]
@@ -135,8 +144,13 @@ def _record_failure(
     now: datetime,
     *,
     permanent: bool = False,
+    server_unreachable: bool = False,
 ) -> None:
-    if permanent or email.attempts >= settings.outbox_max_attempts:
+    if server_unreachable:
+        give_up = now - email.created_at >= UNREACHABLE_GIVE_UP
+    else:
+        give_up = email.attempts >= settings.outbox_max_attempts
+    if permanent or give_up:
         log.error("email %s to %s failed for good: %s", email.id, email.recipient, error)
         _record(email, engine, now, status="failed", error=error)
         return
@@ -198,10 +212,27 @@ def _open_smtp(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
+def _release(emails: list[Claimed], engine: Engine | None, now: datetime) -> None:
+    """Claimed but not attempted (the sender is stopping): pending again, due now, the
+    attempt not counted."""
+    with session_scope(write=True, engine=engine) as session:
+        for email in emails:
+            session.execute(
+                update(OutboxEmail)
+                .where(OutboxEmail.id == email.id, OutboxEmail.status == "sending")
+                .values(status="pending", attempts=email.attempts - 1, next_attempt_at=now)
+            )
+
+
 def deliver_due(
-    settings: Settings | None = None, *, engine: Engine | None = None, now: datetime | None = None
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    now: datetime | None = None,
+    stopping: threading.Event | None = None,
 ) -> int:
-    """Claims one batch of due emails and sends (or logs) it; returns how many it took."""
+    """Claims one batch of due emails and sends (or logs) it; returns how many it took.
+    Once `stopping` is set, the emails not yet attempted are released."""
     settings = settings or get_settings()
     now = now or utcnow()
     claimed = claim_due(settings, now, engine=engine)
@@ -216,6 +247,10 @@ def deliver_due(
         smtp = _open_smtp(settings)
         try:
             while remaining:
+                if stopping is not None and stopping.is_set():
+                    _release(remaining, engine, now)
+                    remaining.clear()
+                    break
                 email = remaining[0]
                 try:
                     smtp.send_message(build_message(email, settings))
@@ -236,7 +271,7 @@ def deliver_due(
     except (OSError, smtplib.SMTPException) as exc:
         # The connection failed or dropped: everything not yet settled is tried again later.
         for email in remaining:
-            _record_failure(email, repr(exc), settings, engine, now)
+            _record_failure(email, repr(exc), settings, engine, now, server_unreachable=True)
     return len(claimed)
 
 
@@ -259,9 +294,12 @@ class OutboxSender:
         )
         while not self._stop.is_set():
             try:
-                taken = deliver_due(self.settings, engine=self.engine)
-            except Exception:
-                log.exception("outbox sender pass failed")
+                taken = deliver_due(self.settings, engine=self.engine, stopping=self._stop)
+            except Exception as exc:
+                if is_unreachable(exc):  # one line a pass while the database is down
+                    log.warning("outbox sender: database unavailable: %s", str(exc).splitlines()[0])
+                else:
+                    log.exception("outbox sender pass failed")
                 taken = 0
             if taken < BATCH_SIZE:
                 self._stop.wait(self.settings.outbox_poll_seconds)

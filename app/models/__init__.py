@@ -13,6 +13,7 @@ from app.models.institutions import (
     SubscriptionRequest,
 )
 from app.models.mail import OutboxEmail
+from app.models.usage import CounterCredential, ReadingEvent, UsageMonthly, UsageProcessing
 from app.models.users import OneTimeToken, RefreshToken, User
 
 metadata = SQLModel.metadata
@@ -31,12 +32,14 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 __all__ = [
     "AuditEntry",
     "Collection",
+    "CounterCredential",
     "OneTimeToken",
     "Organization",
     "OrganizationDomain",
     "OrganizationRange",
     "OutboxEmail",
     "Price",
+    "ReadingEvent",
     "RefreshToken",
     "Report",
     "ReportTag",
@@ -46,6 +49,8 @@ __all__ = [
     "Tier",
     "TierCollection",
     "UTCDateTime",
+    "UsageMonthly",
+    "UsageProcessing",
     "User",
     "include_name",
     "metadata",

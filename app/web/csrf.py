@@ -20,7 +20,7 @@ from typing import Any
 from asgi_csrf import asgi_csrf_decorator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-API_PREFIXES = ("/api/", "/webhooks/", "/feeds/")
+API_PREFIXES = ("/api/", "/webhooks/", "/feeds/", "/r51/")
 FORM_FIELD = "csrftoken"
 COOKIE = "folio_csrf"
 

@@ -92,7 +92,9 @@ def test_two_concurrent_senders_deliver_each_email_once(mailbox):
     assert {(r.status, r.attempts) for r in _rows()} == {("sent", 1)}
 
 
-def test_a_failed_attempt_is_retried_with_backoff_then_given_up(mailbox, monkeypatch):
+def test_an_unreachable_server_is_retried_with_backoff_past_the_attempt_limit_for_a_day(
+    mailbox, monkeypatch
+):
     monkeypatch.setenv("FOLIO_SMTP_PORT", str(free_port()))  # nobody listens there
     monkeypatch.setenv("FOLIO_OUTBOX_MAX_ATTEMPTS", "3")
     get_settings.cache_clear()
@@ -109,8 +111,13 @@ def test_a_failed_attempt_is_retried_with_backoff_then_given_up(mailbox, monkeyp
     assert row.next_attempt_at == now + timedelta(seconds=30 + 60)
     assert deliver_due(now=now + timedelta(seconds=90)) == 1
     [row] = _rows()
-    assert (row.status, row.attempts) == ("failed", 3)
-    assert deliver_due(now=now + timedelta(days=1)) == 0
+    # An outage is not the email's fault: it waits for the server beyond the attempt limit.
+    assert (row.status, row.attempts) == ("pending", 3)
+    assert row.next_attempt_at == now + timedelta(seconds=90 + 120)
+    assert deliver_due(now=now + timedelta(days=1)) == 1
+    [row] = _rows()
+    assert (row.status, row.attempts) == ("failed", 4)  # a day old: its links are dead
+    assert deliver_due(now=now + timedelta(days=2)) == 0
 
 
 def test_a_retry_succeeds_once_the_server_answers(mailbox, monkeypatch):
