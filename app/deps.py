@@ -18,6 +18,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -28,9 +29,7 @@ from sqlmodel import Session
 
 from app.access.client_ip import client_ip
 from app.access.viewer import Anonymous, Member, Viewer
-from app.accounts.refresh import user_of_live_session
-from app.accounts.service import member_of
-from app.accounts.tokens import read_access_token
+from app.accounts.refresh import member_for_token
 from app.config import Settings, get_settings
 from app.db import bind_for, get_engine
 from app.errors import Forbidden, Unauthorized
@@ -145,35 +144,49 @@ ClientIpDep = Annotated[str | None, Depends(request_client_ip)]
 
 def member_from_token(token: str, settings: Settings, ip: str | None) -> Member:
     """The signed-in reader, read in its own short transaction (no write lock, no
-    connection held past this hop); None once the token's session was logged out."""
-    user_id, issued_at, family = read_access_token(token, settings)
+    connection held past this hop); a 401 once the token's session was logged out."""
     with Session(bind_for(get_engine(), write=False)) as session:
-        user = user_of_live_session(session, user_id, family)
-        if user is None or user.disabled or user.erased_at is not None:
-            raise Unauthorized("Invalid or expired token")
-        # Both instants carry microseconds (see issue_access_token), so a token issued just
-        # before a password change in the same second is refused and one issued after is not.
-        if user.tokens_valid_after is not None and issued_at < user.tokens_valid_after:
-            raise Unauthorized("Invalid or expired token")
-        return member_of(user, ip)
+        return member_for_token(session, token, settings, ip)
 
 
-async def get_viewer(
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Who the request says it is, before any I/O: the access token (bearer header, or
+    the pages' session cookie on reads) and the client's address."""
+
+    token: str | None
+    client_ip: str | None
+
+    def viewer_in(self, session: Session, settings: Settings) -> Viewer:
+        """The viewer, read with the caller's session (a route that does its database
+        work in one hop reads the viewer there too); a bad token is a 401."""
+        if not self.token:
+            return Anonymous(client_ip=self.client_ip)
+        return member_for_token(session, self.token, settings, self.client_ip)
+
+
+async def get_credentials(
     request: Request,
-    settings: SettingsDep,
     ip: ClientIpDep,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Viewer:
-    """Anonymous without credentials; a present but bad token is a 401, never anonymous.
-
-    The pages' session cookie counts on reads only: a state-changing API request must carry
-    the bearer header, which a cross-site page cannot make a browser send (app/web/csrf.py).
-    """
+) -> Credentials:
+    """The pages' session cookie counts on reads only: a state-changing API request must
+    carry the bearer header, which a cross-site page cannot make a browser send
+    (app/web/csrf.py)."""
     cookie = request.cookies.get(SESSION_COOKIE) if request.method in READ_METHODS else None
-    token = bearer or cookie
-    if not token:
-        return Anonymous(client_ip=ip)
-    return await run_in_threadpool(member_from_token, token, settings, ip)
+    return Credentials(bearer or cookie, ip)
+
+
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+
+
+async def get_viewer(credentials: CredentialsDep, settings: SettingsDep) -> Viewer:
+    """Anonymous without credentials; a present but bad token is a 401, never anonymous."""
+    if not credentials.token:
+        return Anonymous(client_ip=credentials.client_ip)
+    return await run_in_threadpool(
+        member_from_token, credentials.token, settings, credentials.client_ip
+    )
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -28,6 +28,7 @@ from app.db import is_busy, is_unreachable
 from app.errors import FolioError, ServiceUnavailable, conflict_from_integrity_error
 from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
+from app.reports.preview_fast_path import CachedPreviewFastPath
 from app.reports.routes import feeds_router
 from app.reports.routes import router as reports_router
 from app.usage import recorder as usage_recorder
@@ -154,7 +155,9 @@ def create_app() -> FastAPI:
     app.add_exception_handler(PoolTimeout, database_error_response)
     app.add_exception_handler(Exception, unexpected_error_response)
     # Innermost first: the CSRF check reads a form body only after the size limit has
-    # bounded it.
+    # bounded it. A cached anonymous preview is answered innermost of all, so every layer
+    # above still applies to it.
+    app.add_middleware(CachedPreviewFastPath)
     app.add_middleware(
         CsrfMiddleware, secret_key=settings.secret_key, secure=cookies_secure(settings)
     )

@@ -114,6 +114,7 @@ def parse_network(cidr: str) -> IPNetwork:
     return ipaddress.ip_network(cidr.strip(), strict=False)
 
 
+@lru_cache(maxsize=4096)
 def client_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a range is matched against: an IPv4-mapped IPv6 address is its IPv4."""
     try:

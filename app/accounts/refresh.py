@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, update
 from sqlmodel import Session
 
-from app.accounts.tokens import RecordedRefusal, hash_secret, new_secret, secrets_equal
+from app.access.viewer import Member
+from app.accounts.tokens import (
+    INVALID_TOKEN,
+    RecordedRefusal,
+    hash_secret,
+    new_secret,
+    read_access_token,
+    secrets_equal,
+)
 from app.config import Settings
+from app.errors import Unauthorized
 from app.models import RefreshToken, User
 
 DEAD_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105  (a message)
@@ -109,12 +119,67 @@ def revoke_family_of(session: Session, token: str, now: datetime) -> None:
         revoke_family(session, row.family, now)
 
 
-def user_of_live_session(session: Session, user_id: int, family: str) -> User | None:
-    """The user of an access token, if its session (refresh family) is not revoked: one
-    query per authenticated request, so logout and a detected replay end access at once."""
+def member_for_token(
+    session: Session, token: str, settings: Settings, client_ip: str | None
+) -> Member:
+    """The signed-in reader of an access token, or a 401: the signature once per token
+    (app.accounts.tokens), whether its session still stands on every call (R-A1)."""
+    user_id, issued_at, family = read_access_token(token, settings)
+    member = member_of_live_session(session, user_id, family, issued_at, client_ip)
+    if member is None:
+        raise Unauthorized(INVALID_TOKEN)
+    return member
+
+
+_MEMBER_COLUMNS = (
+    User.id,
+    User.email,
+    User.role,
+    User.email_verified_at,
+    User.name,
+    User.disabled,
+    User.erased_at,
+    User.tokens_valid_after,
+)
+
+
+@lru_cache(maxsize=1)
+def _member_query() -> Select:
+    """Built once (building it cost as much as running it); bound per request."""
+    user_id = bindparam("user_id")
     live = exists().where(
-        RefreshToken.family == family,
+        RefreshToken.family == bindparam("family"),
         RefreshToken.user_id == user_id,
         RefreshToken.revoked_at.is_(None),
     )
-    return session.execute(select(User).where(User.id == user_id, live)).scalar_one_or_none()
+    return select(*_MEMBER_COLUMNS).where(User.id == user_id, live)
+
+
+def member_of_live_session(
+    session: Session, user_id: int, family: str, issued_at: datetime, client_ip: str | None
+) -> Member | None:
+    """The reader an access token stands for, from one indexed statement of columns (no
+    User object: this runs on every signed-in request). None when the token's session was
+    logged out, the user is disabled or erased, or the token predates a password change."""
+    row = (
+        session.connection()
+        .execute(_member_query(), {"user_id": user_id, "family": family})
+        .first()
+    )
+    if row is None:
+        return None
+    uid, email, role, verified_at, name, disabled, erased_at, valid_after = row
+    if disabled or erased_at is not None:
+        return None
+    # Both instants carry microseconds (see issue_access_token), so a token issued just
+    # before a password change in the same second is refused and one issued after is not.
+    if valid_after is not None and issued_at < valid_after:
+        return None
+    return Member(
+        id=uid,
+        email=email,
+        role=role,
+        email_verified=verified_at is not None,
+        name=name,
+        client_ip=client_ip,
+    )

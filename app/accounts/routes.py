@@ -51,7 +51,7 @@ RESET_ACCEPTED = "If an account uses that address, we have sent it a link to cho
 MAGIC_ACCEPTED = "If an account uses that address, we have sent it a sign-in link and code."
 
 
-def no_store(response: Response) -> None:
+async def no_store(response: Response) -> None:
     """Tokens and personal data must not be kept by any cache (RFC 6749 §5.1)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

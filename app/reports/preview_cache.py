@@ -28,6 +28,7 @@ import ipaddress
 import logging
 import os
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -104,12 +105,21 @@ def bump_generation() -> None:
         log.exception("could not bump the content generation at %s", path)
 
 
+PUBLIC_MAX_AGE = 60
+VARY = "Authorization, Cookie"
+Headers = list[tuple[bytes, bytes]]
+
+
 @dataclass(frozen=True, slots=True)
 class CachedPreview:
     body: bytes
     etag: str
     generation: Generation
     valid_until: datetime | None  # the next instant the report changes without a write
+    # The response's headers, built once: a 200 and a 304 (what Starlette's Response with
+    # public caching writes, in its order).
+    headers: Headers
+    not_modified_headers: Headers
 
     def fresh(self, generation: Generation, now: datetime) -> bool:
         return self.generation == generation and (
@@ -119,6 +129,23 @@ class CachedPreview:
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def public_headers(etag: str) -> Headers:
+    return [
+        (b"cache-control", f"public, max-age={PUBLIC_MAX_AGE}".encode()),
+        (b"vary", VARY.encode()),
+        (b"etag", etag.encode()),
+    ]
+
+
+def cached_preview(
+    body: bytes, generation: Generation, valid_until: datetime | None
+) -> CachedPreview:
+    etag = etag_of(body)
+    public = public_headers(etag)
+    content = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+    return CachedPreview(body, etag, generation, valid_until, content + public, public)
 
 
 class NetworkIndex:
@@ -160,6 +187,18 @@ class PreviewCache:
         self._entries: dict[str, CachedPreview] = {}
         self._max = max_entries
         self._networks: tuple[Generation, NetworkIndex] | None = None
+        # Rows made only of content tables (a report with its tags and collection, the
+        # tiers granting a collection): good under the generation they were read in.
+        self._content: dict[Hashable, tuple[Generation, Any]] = {}
+
+    def content(self, key: Hashable, generation: Generation) -> Any:
+        kept = self._content.get(key)
+        return kept[1] if kept is not None and kept[0] == generation else None
+
+    def keep_content(self, key: Hashable, generation: Generation, value: Any) -> None:
+        if len(self._content) >= self._max and key not in self._content:
+            self._content.clear()
+        self._content[key] = (generation, value)
 
     def networks(self, generation: Generation) -> NetworkIndex | None:
         kept = self._networks
@@ -177,11 +216,19 @@ class PreviewCache:
     def put(
         self, slug: str, body: bytes, generation: Generation, valid_until: datetime | None
     ) -> CachedPreview:
-        entry = CachedPreview(body, etag_of(body), generation, valid_until)
+        entry = cached_preview(body, generation, valid_until)
         if len(self._entries) >= self._max and slug not in self._entries:
             self._entries.clear()  # rare: more previews than the bound; start afresh
         self._entries[slug] = entry
         return entry
+
+
+def preview_cache_of(state: Any) -> PreviewCache:
+    """This worker's (this app's) previews, kept on the app's state."""
+    previews = getattr(state, "preview_cache", None)
+    if previews is None:
+        previews = state.preview_cache = PreviewCache()
+    return previews
 
 
 # --- every write that changes a preview bumps the generation after its commit ---

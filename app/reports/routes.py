@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -10,7 +11,16 @@ from sqlmodel import Session
 from app.access import Access, Anonymous
 from app.accounts.feed import viewer_for_feed_token
 from app.accounts.routes import ThrottleDep
-from app.deps import SessionDep, SettingsDep, TransactionRoute, ViewerDep, run_in_transaction
+from app.config import Settings
+from app.deps import (
+    Credentials,
+    CredentialsDep,
+    SessionDep,
+    SettingsDep,
+    TransactionRoute,
+    ViewerDep,
+    run_in_transaction,
+)
 from app.errors import (
     BadRequest,
     NotFound,
@@ -20,13 +30,16 @@ from app.errors import (
     error_responses,
 )
 from app.models import utcnow
-from app.reports import feeds, search, service
+from app.reports import feeds, reading, search, service
 from app.reports.preview_cache import (
+    PUBLIC_MAX_AGE,
+    VARY,
     CachedPreview,
     Generation,
     PreviewCache,
     current_generation,
     load_network_index,
+    preview_cache_of,
 )
 from app.reports.schemas import (
     CollectionPublic,
@@ -40,8 +53,6 @@ router = APIRouter(prefix="/api/v1", tags=["reports"], route_class=TransactionRo
 feeds_router = APIRouter(prefix="/feeds", tags=["feeds"], route_class=TransactionRoute)
 
 Slug = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_-]+$")]
-PUBLIC_MAX_AGE = 60
-VARY = "Authorization, Cookie"
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
@@ -101,24 +112,31 @@ async def read_report(
     slug: Slug,
     request: Request,
     session: SessionDep,
-    viewer: ViewerDep,
+    credentials: CredentialsDep,
     settings: SettingsDep,
 ) -> Response:
+    """The body is ReportDetail's JSON, built by app.reports.reading (orjson, no response
+    validation); a cached anonymous preview is usually answered before this route
+    (app.reports.preview_fast_path), and here when that layer stepped aside."""
     now = utcnow()
-    anonymous = isinstance(viewer, Anonymous)
+    anonymous = not credentials.token
+    previews = preview_cache_of(request.app.state)
+    generation = current_generation()  # before the report is read: see preview_cache
     if anonymous:
         # The same bytes for every anonymous viewer off licensed networks (preview_cache):
         # one os.stat to know they are current; the licence check (this worker's network
         # index, then the indexed query when a range may hold the address) so a campus
         # reader still gets the full text.
-        previews = preview_cache_of(request)
-        generation = current_generation()  # before the report is read: see preview_cache
         cached = previews.get(slug, generation, now)
+        viewer = Anonymous(client_ip=credentials.client_ip)
         if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
             return public_preview(cached, request)
-    # The hottest route: all its database work, and its commit, in one threadpool hop.
+    # The hottest route: the viewer, what they hold (both read fresh, R-A1), the report
+    # (this worker's copy while the generation stands) and the commit, in one threadpool
+    # hop and one transaction.
+    kept = reading.KeptContent(previews, generation)
     body, access, changes_at = await run_in_transaction(
-        session, service.read_report_json, session, slug, viewer, settings, now
+        session, read_as, session, slug, credentials, settings, now, kept
     )
     # Only an anonymous preview is the same for everyone; the rest is private.
     if anonymous and access is Access.PREVIEW:
@@ -126,6 +144,18 @@ async def read_report(
     response = Response(content=body, media_type="application/json")
     cache_privately(response)
     return response
+
+
+def read_as(
+    session: Session,
+    slug: str,
+    credentials: Credentials,
+    settings: Settings,
+    now: datetime,
+    kept: reading.KeptContent,
+) -> tuple[bytes, Access, datetime | None]:
+    viewer = credentials.viewer_in(session, settings)
+    return reading.read_report_json(session, slug, viewer, settings, now, kept)
 
 
 async def maybe_licensed(
@@ -145,16 +175,8 @@ async def maybe_licensed(
     return await run_in_transaction(session, service.on_licensed_network, session, viewer, utcnow())
 
 
-def preview_cache_of(request: Request) -> PreviewCache:
-    """This worker's (this app's) previews."""
-    state = request.app.state
-    previews = getattr(state, "preview_cache", None)
-    if previews is None:
-        previews = state.preview_cache = PreviewCache()
-    return previews
-
-
 def public_preview(cached: CachedPreview, request: Request) -> Response:
+    """The same status and headers app.reports.preview_fast_path sends."""
     if cached.etag in request.headers.get("if-none-match", ""):
         response = Response(status_code=304)
     else:

@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from app.access import (
     LIVE_STATUSES,
-    Access,
     Decision,
     Reason,
     Viewer,
@@ -83,18 +82,6 @@ def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> R
     report = find_report(session, slug, viewer, now)
     entitlements = load_entitlements(session, viewer, now)
     return view_of(report, decide_access(report, viewer, entitlements, now))
-
-
-def read_report_json(
-    session: Session, slug: str, viewer: Viewer, settings: Settings, now: datetime
-) -> tuple[bytes, Access, datetime | None]:
-    """The report endpoint's body, serialised, the access it was decided with, and when
-    this body changes by itself (free_after yet to pass; None: only a write changes it)."""
-    view = read_report(session, slug, viewer, now)
-    detail = report_detail(session, view, settings, now)
-    report = view.report
-    changes_at = report.free_after if report.free_after and report.free_after > now else None
-    return detail.model_dump_json().encode(), view.decision.access, changes_at
 
 
 def on_licensed_network(session: Session, viewer: Viewer, now: datetime) -> bool:

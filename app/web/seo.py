@@ -51,7 +51,7 @@ def sitemap(session: SessionDep, settings: SettingsDep) -> Response:
 
 
 @router.get("/robots.txt")
-def robots(settings: SettingsDep) -> Response:
+async def robots(settings: SettingsDep) -> Response:
     lines = ["User-agent: *", "Allow: /"]
     lines += [f"Disallow: {path}" for path in DISALLOWED]
     lines += ["", f"Sitemap: {settings.base_url}/sitemap.xml", ""]
@@ -59,6 +59,6 @@ def robots(settings: SettingsDep) -> Response:
 
 
 @router.get("/favicon.ico")
-def favicon() -> Response:
+async def favicon() -> Response:
     """Browsers ask for /favicon.ico whatever the page links: the SVG icon, not a 404."""
     return _public(FileResponse(FAVICON, media_type="image/svg+xml"), 86_400)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.models import utcnow
-from app.reports import routes
+from app.reports import preview_fast_path, routes
 from app.reports.preview_cache import NetworkIndex
 
 BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe secret analysis after the cut."
@@ -183,6 +183,12 @@ def test_the_network_index_answers_like_the_ranges():
     assert not NetworkIndex([]).may_hold("192.0.2.77")
 
 
+def clock_at(monkeypatch: pytest.MonkeyPatch, instant: datetime) -> None:
+    """Time passes for the route and for the layer that answers cached previews first."""
+    for module in (routes, preview_fast_path):
+        monkeypatch.setattr(module, "utcnow", lambda: instant)
+
+
 def test_free_after_passing_is_reflected_without_a_write(
     client, publish, monkeypatch: pytest.MonkeyPatch
 ):
@@ -190,7 +196,7 @@ def test_free_after_passing_is_reflected_without_a_write(
     publish(slug=SLUG, body=BODY, free_after=(now + timedelta(days=1)).isoformat())
     assert anonymous(client)["access"] == "preview"
     assert anonymous(client)["access"] == "preview"  # kept
-    monkeypatch.setattr(routes, "utcnow", lambda: now + timedelta(days=2))
+    clock_at(monkeypatch, now + timedelta(days=2))
     body = anonymous(client)
     assert body["access"] == "full" and body["complimentary"] is True
     assert "secret analysis" in body["body_html"] and body["paywall"] is None
@@ -208,10 +214,10 @@ def test_a_scheduled_report_going_live_is_reflected_without_a_write(
         free_after=(now + timedelta(days=1)).isoformat(),
     )
     assert client.get(URL).status_code == 404
-    monkeypatch.setattr(routes, "utcnow", lambda: now + timedelta(hours=2))
+    clock_at(monkeypatch, now + timedelta(hours=2))
     assert anonymous(client)["access"] == "preview"
     assert anonymous(client)["access"] == "preview"
-    monkeypatch.setattr(routes, "utcnow", lambda: now + timedelta(days=2))
+    clock_at(monkeypatch, now + timedelta(days=2))
     assert anonymous(client)["access"] == "full"
 
 

@@ -1,0 +1,88 @@
+"""The anonymous preview answered from this worker's cached bytes before FastAPI's routing.
+
+A cached preview is served by `GET /api/v1/reports/{slug}` after the framework has matched
+the route, built its dependencies (a session, the viewer, the settings) and run its
+exception layers: most of the time of a request whose work is one dict look-up. This pure
+ASGI layer answers the same request with the same bytes and headers first, and only when
+the route itself would have served that entry (app.reports.routes.read_report):
+
+- no Authorization header and no session cookie: the viewer is anonymous (anything else,
+  even a token the route would refuse, goes to the route);
+- an entry for that slug, fresh under the content generation (one os.stat) and its
+  validity (free_after);
+- this worker's network index, current for the generation, holds no organization range
+  for the client's address (computed as the route does: trusted proxies, X-Forwarded-For):
+  a campus reader, or an index not loaded yet, goes to the route and its licence query.
+
+It sits inside the body limit, HEAD handling and CSRF layers (app.main), so those apply as
+before. Anything else, and every miss, passes through untouched.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.access.client_ip import client_ip
+from app.config import get_settings
+from app.models import utcnow
+from app.reports.preview_cache import current_generation, preview_cache_of
+
+REPORT_PATH = "/api/v1/reports/"
+SESSION_COOKIE = b"folio_session="
+
+
+class CachedPreviewFastPath:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "GET"
+            and scope["path"].startswith(REPORT_PATH)
+            and await self._served(scope, send)
+        ):
+            return
+        await self.app(scope, receive, send)
+
+    async def _served(self, scope: Scope, send: Send) -> bool:
+        app = scope.get("app")
+        if app is None:
+            return False
+        previews = preview_cache_of(app.state)
+        slug = scope["path"][len(REPORT_PATH) :]
+        generation = current_generation()
+        entry = previews.get(slug, generation, utcnow())
+        if entry is None:
+            return False
+        forwarded_for = if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return False
+            if name == b"cookie" and SESSION_COOKIE in value:
+                return False
+            if name == b"x-forwarded-for" and forwarded_for is None:
+                forwarded_for = value.decode("latin-1")
+            elif name == b"if-none-match" and if_none_match is None:
+                if_none_match = value.decode("latin-1")
+        client = scope.get("client")
+        ip = client_ip(client[0] if client else None, forwarded_for, get_settings().trusted_proxies)
+        if ip is not None:
+            networks = previews.networks(generation)
+            if networks is None or networks.may_hold(ip):
+                return False  # the route's licence check decides
+        if if_none_match is not None and entry.etag in if_none_match:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": list(entry.not_modified_headers),
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": list(entry.headers)}
+            )
+            await send({"type": "http.response.body", "body": entry.body})
+        return True
