@@ -12,14 +12,13 @@ from app.deps import SessionDep, TransactionRoute, require_admin
 from app.errors import NotFound, Unprocessable, error_responses
 from app.models import utcnow
 from app.usage.statistics import (
-    OrganizationUsage,
-    Turnaways,
     csv_filename,
     month_range,
     organization_usage,
     turnaways,
     usage_csv,
 )
+from app.usage.statistics_schemas import OrganizationUsage, Turnaways
 
 router = APIRouter(
     prefix="/api/v1/admin",

@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
@@ -45,10 +44,23 @@ from app.usage.counter import (
     previous_month,
     processing_state,
 )
+from app.usage.statistics_schemas import (
+    CounterAccess,
+    DomainTurnaways,
+    Metrics,
+    MonthReportUsage,
+    MonthUsage,
+    OrganizationTurnaways,
+    OrganizationUsage,
+    ReportDenials,
+    ReportUsage,
+    Turnaways,
+)
 
 MONTH_FORMAT = re.compile(r"\d{4}-\d{2}")
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 120
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 DENIAL_REASONS = NO_LICENSE_REASONS | LIMIT_EXCEEDED_REASONS
 CSV_COLUMNS = (
     "month",
@@ -61,73 +73,6 @@ CSV_COLUMNS = (
 )
 
 
-class Metrics(BaseModel):
-    total_item_requests: int = 0
-    unique_item_requests: int = 0
-    no_license: int = 0  # COUNTER No_License: refused for want of a licence
-    limit_exceeded: int = 0  # COUNTER Limit_Exceeded: the metered allowance spent
-
-
-class MonthUsage(Metrics):
-    month: str  # YYYY-MM
-
-
-class ReportUsage(Metrics):
-    report_id: int
-    title: str
-
-
-class MonthReportUsage(ReportUsage):
-    month: str
-
-
-class OrganizationUsage(BaseModel):
-    organization_id: int
-    name: str
-    begin: str
-    end: str
-    processed_through: str | None  # the last month counted; later months show zeros
-    months: list[MonthUsage]  # every month of the range, zeros included
-    reports: list[ReportUsage]  # each report read, over the whole range
-    rows: list[MonthReportUsage]  # by month and report (the CSV's lines)
-    totals: Metrics
-
-
-class Denials(BaseModel):
-    no_license: int = 0
-    limit_exceeded: int = 0
-    denials: int = 0
-
-
-class ReportDenials(Denials):
-    report_id: int
-    title: str
-
-
-class OrganizationTurnaways(Denials):
-    organization_id: int
-    name: str
-    reports: list[ReportDenials]
-
-
-class DomainTurnaways(Denials):
-    domain: str
-    reports: list[ReportDenials]
-
-
-class Turnaways(BaseModel):
-    begin: str
-    end: str
-    processed_through: str | None
-    organizations: list[OrganizationTurnaways]
-    domains: list[DomainTurnaways]  # readers no organization covers: domains, never people
-
-
-class CounterAccess(BaseModel):
-    customer_id: str
-    issued_at: datetime
-
-
 def month_text(month: date) -> str:
     return month.strftime("%Y-%m")
 
@@ -136,8 +81,10 @@ def _parse_month(name: str, text: str) -> date:
     if not MONTH_FORMAT.fullmatch(text):
         raise Unprocessable(f"{name}: expected a month as YYYY-MM, got {text[:20]!r}")
     year, month = int(text[:4]), int(text[5:])
-    if not 1 <= month <= 12 or year < 1:
+    if not 1 <= month <= 12:
         raise Unprocessable(f"{name}: {text} is not a month")
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # and date arithmetic stays inside date's range
+        raise Unprocessable(f"{name}: {text} is outside {FIRST_YEAR}-{LAST_YEAR}")
     return date(year, month, 1)
 
 

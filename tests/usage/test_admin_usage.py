@@ -202,6 +202,8 @@ def test_only_admins_see_usage(client, admin, editor, reader, world):
         ({"begin": "2026-01-05"}, "begin: expected a month as YYYY-MM"),
         ({"begin": "2026-06", "end": "2026-01"}, "begin (2026-06) is after end (2026-01)"),
         ({"begin": "1990-01", "end": "2026-01"}, "more than 120 months"),
+        ({"end": "0001-01"}, "end: 0001-01 is outside 1900-2999"),
+        ({"begin": "9999-12", "end": "9999-12"}, "9999-12 is outside 1900-2999"),
     ],
 )
 def test_bad_months_are_refused_with_why(client, admin, world, params, detail):
