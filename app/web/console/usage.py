@@ -48,7 +48,7 @@ def usage_section(
     except FORM_ERRORS as exc:
         return UsageSection(context, failed(session, exc))
     usage = organization_usage(session, org_id, first, last)
-    context["usage"] = usage
+    context.update(usage=usage, begin=usage.begin, end=usage.end)  # the range shown
     context["csv_link"] = page_link(
         f"/admin/organizations/{org_id}/usage.csv", begin=usage.begin, end=usage.end
     )
@@ -95,6 +95,6 @@ def turnaways_page(
         failure=failure,
         section="turnaways",
         turnaways=lead_list,
-        begin=begin or "",
-        end=end or "",
+        begin=lead_list.begin if lead_list else begin or "",
+        end=lead_list.end if lead_list else end or "",
     )
