@@ -158,10 +158,12 @@ def usage_aggregate() -> None:
     from app.db import session_scope
     from app.models import utcnow
     from app.usage.counter import aggregate, prune_events
+    from app.usage.statistics import count_domain_turnaways
 
     now = utcnow()
     with session_scope() as session:
         months = aggregate(session, now)
+        count_domain_turnaways(session, months)  # before pruning: the lead list by domain
         pruned = prune_events(session, now, get_settings().usage_retention_days)
     done = ", ".join(m.strftime("%Y-%m") for m in months) or "none"
     typer.echo(f"months counted: {done}; raw events pruned: {pruned}")

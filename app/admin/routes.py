@@ -11,6 +11,7 @@ from app.admin import (
     requests,
     stats,
     tiers,
+    usage,
     users,
 )
 from app.errors import Forbidden, Unauthorized, error_responses
@@ -18,5 +19,16 @@ from app.errors import Forbidden, Unauthorized, error_responses
 AUTH_RESPONSES = error_responses(Unauthorized, Forbidden)
 
 router = APIRouter()
-for area in (content, tiers, comps, stats, requests, organizations, members_csv, users, audit):
+for area in (
+    content,
+    tiers,
+    comps,
+    stats,
+    requests,
+    organizations,
+    members_csv,
+    usage,
+    users,
+    audit,
+):
     router.include_router(area.router, responses=AUTH_RESPONSES)

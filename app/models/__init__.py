@@ -13,7 +13,13 @@ from app.models.institutions import (
     SubscriptionRequest,
 )
 from app.models.mail import OutboxEmail
-from app.models.usage import CounterCredential, ReadingEvent, UsageMonthly, UsageProcessing
+from app.models.usage import (
+    CounterCredential,
+    ReadingEvent,
+    UsageDomainTurnaways,
+    UsageMonthly,
+    UsageProcessing,
+)
 from app.models.users import OneTimeToken, RefreshToken, User
 
 metadata = SQLModel.metadata
@@ -49,6 +55,7 @@ __all__ = [
     "Tier",
     "TierCollection",
     "UTCDateTime",
+    "UsageDomainTurnaways",
     "UsageMonthly",
     "UsageProcessing",
     "User",

@@ -94,3 +94,21 @@ class CounterCredential(SQLModel, table=True):
     customer_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
     api_key_hash: str = Field(max_length=64)
     issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UsageDomainTurnaways(SQLModel, table=True):
+    """Denials of one report in one month to verified readers no organization covers, by
+    their email domain only (the turnaway lead list): never a member, a key or an address.
+    Counted with the same rules as usage_monthly (robots out, double clicks once)."""
+
+    __tablename__ = "usage_domain_turnaways"
+    __table_args__ = (UniqueConstraint("month", "reader_domain", "report_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(sa_column=Column(Date, nullable=False))  # its first day
+    reader_domain: str = Field(max_length=253)
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False)
+    )
+    no_license: int = 0
+    limit_exceeded: int = 0

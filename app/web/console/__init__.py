@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.web.console import audit, catalog, members, organizations, reports, requests, stats
+from app.web.console import (
+    audit,
+    catalog,
+    members,
+    organizations,
+    reports,
+    requests,
+    stats,
+    usage,
+)
 from app.web.console.guard import ConsoleRoute, StaffPage
 from app.web.console.pages import console_page
 
@@ -17,5 +26,5 @@ def dashboard(request: Request, editor: StaffPage) -> Response:
     return console_page(request, "admin/home.html", editor, section="home")
 
 
-for area in (members, requests, organizations, reports, catalog, stats, audit):
+for area in (members, requests, organizations, usage, reports, catalog, stats, audit):
     router.include_router(area.router)

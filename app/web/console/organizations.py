@@ -1,4 +1,5 @@
-"""Console pages for organizations (institutional licences): list, create, edit, delete."""
+"""Console pages for organizations (institutional licences): list, create, edit, delete;
+an organization's page also shows its usage and issues its COUNTER API key."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from app.deps import SessionDep
 from app.institutions import organizations
 from app.institutions.schemas import OrganizationIn, OrganizationUpdate
 from app.models import utcnow
+from app.usage import credentials
+from app.usage.credentials import IssuedKey
 from app.web.console.guard import AdminPage, ConsoleRoute, require_admin_page
 from app.web.console.pages import (
     FORM_ERRORS,
@@ -23,6 +26,7 @@ from app.web.console.pages import (
     optional,
     page_link,
 )
+from app.web.console.usage import usage_section
 
 router = APIRouter(dependencies=[Depends(require_admin_page)], route_class=ConsoleRoute)
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -134,25 +138,50 @@ def _organization_page(
     org_id: int,
     form: OrganizationForm | None = None,
     failure: Failure | None = None,
+    begin: str | None = None,
+    end: str | None = None,
+    issued_key: IssuedKey | None = None,
 ) -> Response:
     org = organizations.read_organization(session, org_id, utcnow())
+    usage = usage_section(session, org_id, begin, end)
     return console_page(
         request,
         "admin/organization.html",
         admin,
-        failure=failure,
+        failure=failure or usage.failure,
         section="organizations",
         org=org,
         tiers=catalog.list_tiers(session),
         form=form or OrganizationForm.of(org),
+        issued_key=issued_key,
+        **usage.context,
     )
 
 
 @router.get("/organizations/{org_id}")
 def read_organization(
+    request: Request,
+    org_id: Id,
+    session: SessionDep,
+    admin: AdminPage,
+    begin: Annotated[str | None, Query(max_length=20)] = None,
+    end: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """The organization, its usage over `begin`..`end` (YYYY-MM) and its COUNTER access."""
+    return _organization_page(request, session, admin, org_id, begin=begin, end=end)
+
+
+@router.post("/organizations/{org_id}/counter-key")
+def issue_counter_key(
     request: Request, org_id: Id, session: SessionDep, admin: AdminPage
 ) -> Response:
-    return _organization_page(request, session, admin, org_id)
+    """POST /api/v1/admin/organizations/{id}/counter-key: the new key is on this response
+    only (no redirect to a page that could show it again); the old one stops working."""
+    try:
+        issued = credentials.issue_counter_key(session, org_id, admin)
+    except FORM_ERRORS as exc:
+        return _list_page(request, session, admin, failure=failed(session, exc))
+    return _organization_page(request, session, admin, org_id, issued_key=issued)
 
 
 @router.post("/organizations/{org_id}")
