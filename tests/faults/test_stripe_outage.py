@@ -1,6 +1,8 @@
-"""F7: the Stripe API down (refusing) or hanging, under `folio serve`: checkout and portal
-answer 503 with a message within FOLIO_STRIPE_TIMEOUT_SECONDS, nothing is stored, and
-Stripe's webhooks (which never call the Stripe API) keep being applied meanwhile."""
+# ruff: noqa: F811  (pytest fixtures imported from tests.support.billing_faults)
+"""F7: the Stripe API down (its port refuses) or hanging (accepts, never answers), under
+`folio serve --workers 2`: checkout and portal answer 503 with a message within
+FOLIO_STRIPE_TIMEOUT_SECONDS, nothing is stored, and Stripe's webhooks (which never call
+the Stripe API) keep being applied meanwhile; Stripe back -> checkout works again."""
 
 from __future__ import annotations
 
@@ -13,30 +15,35 @@ from sqlalchemy import update
 from app.db import session_scope
 from app.models import User
 from tests.support import stripe_events as se
-from tests.support.app import bearer_for
-from tests.support.billing_faults import billing_rows, customer_of, deliver, stripe_env
-from tests.support.served import served
-from tests.support.stripe_proxy import refusing_address, silent_stripe
+from tests.support.billing_faults import (  # noqa: F401  (fixtures)
+    TIMEOUT_SECONDS,
+    billing_rows,
+    billing_server,
+    customer_of,
+    deliver,
+    edge,
+    emulator,
+    module_edge,
+    sold_tier,
+)
+from tests.support.stripe_fixtures import stripe_emulator  # noqa: F401  (fixture)
 
-TIMEOUT = 4.0
 SLACK = 2.0  # process and scheduling overhead on a busy machine
 
 
-def _checkout(base: str, headers: dict[str, str], tier: str) -> tuple[httpx.Response, float]:
+def _timed(call, *args, **kwargs) -> tuple[httpx.Response, float]:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    response = httpx.post(
-        f"{base}/api/v1/billing/checkout",
-        headers=headers,
-        json={"tier": tier, "interval": "month"},
-        timeout=60,
-    )
+    response = call(*args, timeout=60, **kwargs)
     return response, time.monotonic() - started
+
+
+def _checkout(base: str, headers: dict[str, str], tier: str) -> tuple[httpx.Response, float]:
+    body = {"tier": tier, "interval": "month"}
+    return _timed(httpx.post, f"{base}/api/v1/billing/checkout", headers=headers, json=body)
 
 
 def _portal(base: str, headers: dict[str, str]) -> tuple[httpx.Response, float]:
-    started = time.monotonic()
-    response = httpx.post(f"{base}/api/v1/billing/portal", headers=headers, timeout=60)
-    return response, time.monotonic() - started
+    return _timed(httpx.post, f"{base}/api/v1/billing/portal", headers=headers)
 
 
 def _give_customer(user_id: int, customer: str) -> None:
@@ -48,61 +55,63 @@ def _assert_unavailable(response: httpx.Response, elapsed: float) -> None:
     assert response.status_code == 503, response.text
     assert "Stripe" in response.json()["detail"]
     assert response.headers.get("Retry-After")
-    assert elapsed < TIMEOUT + SLACK, f"answered after {elapsed:.1f}s"
+    assert elapsed < TIMEOUT_SECONDS + SLACK, f"answered after {elapsed:.1f}s"
 
 
-def test_stripe_refusing_connections_makes_checkout_and_portal_a_prompt_503_storing_nothing(
-    tmp_path, make_account, catalog
+def test_stripe_down_makes_checkout_and_portal_a_prompt_503_that_stores_nothing(
+    billing_server, edge, make_account, sold_tier
 ):
     reader = make_account("reader@example.org")
     member = make_account("member@example.org")
     _give_customer(member.id, "cus_existing")
     before = billing_rows()
-    with served(tmp_path, env=stripe_env(refusing_address(), TIMEOUT)) as server:
-        _assert_unavailable(*_checkout(server.base, reader.headers, catalog.tier))
-        _assert_unavailable(*_portal(server.base, member.headers))
-    assert customer_of(reader.id) is None
+    edge.down()
+    _assert_unavailable(*_checkout(billing_server.base, reader.headers, sold_tier))
+    _assert_unavailable(*_portal(billing_server.base, member.headers))
     assert billing_rows() == before
+    edge.forward()  # Stripe is back: the same request now succeeds
+    response, _ = _checkout(billing_server.base, reader.headers, sold_tier)
+    assert response.status_code == 200, response.text
+    assert customer_of(reader.id) is not None
 
 
-def test_stripe_hanging_makes_checkout_a_503_within_the_timeout_while_webhooks_are_applied(
-    tmp_path, make_account, catalog
+def test_stripe_hanging_makes_checkout_and_portal_a_503_within_the_timeout_while_webhooks_apply(
+    billing_server, edge, make_account, sold_tier
 ):
     reader = make_account("reader@example.org")
     member = make_account("member@example.org")
     _give_customer(member.id, "cus_member")
-    with (
-        silent_stripe() as address,
-        served(tmp_path, workers=2, env=stripe_env(address, TIMEOUT)) as server,
-    ):
-        headers = bearer_for(reader.id)
-        answers: list[tuple[httpx.Response, float]] = []
-        buying = threading.Thread(
-            target=lambda: answers.append(_checkout(server.base, headers, catalog.tier))
+    edge.hang()
+    answers: dict[str, tuple[httpx.Response, float]] = {}
+    calls = {
+        "checkout": lambda: _checkout(billing_server.base, reader.headers, sold_tier),
+        "portal": lambda: _portal(billing_server.base, member.headers),
+    }
+    threads = [
+        threading.Thread(target=lambda n=name, c=call: answers.__setitem__(n, c()))
+        for name, call in calls.items()
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while len(edge.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both are waiting on Stripe
+    # Meanwhile Stripe delivers events for both readers: each is applied at once.
+    slowest = 0.0
+    for n, (user, customer) in enumerate([(reader.id, "cus_new"), (member.id, "cus_member")]):
+        body = se.event(
+            "customer.subscription.created",
+            se.subscription(f"sub_outage_{n}", customer=customer, user_id=user),
         )
-        portal_answers: list[tuple[httpx.Response, float]] = []
-        opening = threading.Thread(
-            target=lambda: portal_answers.append(_portal(server.base, member.headers))
-        )
-        buying.start()
-        opening.start()
-        time.sleep(0.5)  # both are now waiting on Stripe
-        # Meanwhile Stripe delivers events (for both readers): each applied at once.
-        slowest = 0.0
-        for n, (user, customer) in enumerate([(reader.id, "cus_new"), (member.id, "cus_member")]):
-            body = se.event(
-                "customer.subscription.created",
-                se.subscription(f"sub_outage_{n}", customer=customer, user_id=user),
-            )
-            started = time.monotonic()
-            response = deliver(server.base, body, timeout=TIMEOUT + SLACK)
-            slowest = max(slowest, time.monotonic() - started)
-            assert response.status_code == 200, response.text
-        assert slowest < 1.5, f"a webhook waited {slowest:.1f}s behind the checkout"
-        buying.join(timeout=60)
-        opening.join(timeout=60)
-        _assert_unavailable(*answers[0])
-        _assert_unavailable(*portal_answers[0])
+        started = time.monotonic()
+        response = deliver(billing_server.base, body, timeout=TIMEOUT_SECONDS + SLACK)
+        slowest = max(slowest, time.monotonic() - started)
+        assert response.status_code == 200, response.text
+    assert slowest < 1.5, f"a webhook waited {slowest:.1f}s behind a call to Stripe"
+    for thread in threads:
+        thread.join(timeout=60)
+    _assert_unavailable(*answers["checkout"])
+    _assert_unavailable(*answers["portal"])
     # The webhook linked the customer it named; the failed checkout stored none of its own.
     assert customer_of(reader.id) == "cus_new"
     assert customer_of(member.id) == "cus_member"

@@ -13,13 +13,16 @@ from sqlalchemy import select
 from app.config import get_settings
 from app.db import session_scope
 from app.models import AuditEntry, StripeEvent, Subscription, User
+from tests.support.served import Served, served
 from tests.support.stripe_events import WEBHOOK_SECRET, sign
 from tests.support.stripe_fixtures import EmulatorHandle
+from tests.support.stripe_proxy import StripeEdge, stripe_edge
 
 API_KEY = "sk_test_folio"
+TIMEOUT_SECONDS = 8.0  # FOLIO_STRIPE_TIMEOUT_SECONDS of the served app: 2.2 s an attempt
 
 
-def stripe_env(api_base: str, timeout_seconds: float = 4.0) -> dict[str, str | None]:
+def stripe_env(api_base: str, timeout_seconds: float = TIMEOUT_SECONDS) -> dict[str, str | None]:
     """What `served(env=...)` needs to talk to Stripe at `api_base` and take its webhooks."""
     return {
         "FOLIO_STRIPE_SECRET_KEY": API_KEY,
@@ -40,6 +43,30 @@ def emulator(stripe_emulator: EmulatorHandle) -> Iterator[EmulatorHandle]:
     """The module's emulator, emptied for this test."""
     stripe_emulator.reset()
     yield stripe_emulator
+
+
+@pytest.fixture(scope="module")
+def module_edge(stripe_emulator: EmulatorHandle) -> Iterator[StripeEdge]:
+    with stripe_edge(stripe_emulator.base_url) as edge:
+        yield edge
+
+
+@pytest.fixture(scope="module")
+def billing_server(tmp_path_factory, module_edge: StripeEdge) -> Iterator[Served]:
+    """`folio serve --workers 2` talking to Stripe through the edge (started once a module:
+    starting it costs seconds)."""
+    env = stripe_env(module_edge.base)
+    with served(tmp_path_factory.mktemp("serve"), workers=2, env=env, start_seconds=180) as s:
+        yield s
+
+
+@pytest.fixture
+def edge(module_edge: StripeEdge, emulator: EmulatorHandle) -> Iterator[StripeEdge]:
+    """The edge forwarding to an empty emulator, nothing recorded yet."""
+    module_edge.forward()
+    module_edge.clear()
+    yield module_edge
+    module_edge.forward()
 
 
 @pytest.fixture
