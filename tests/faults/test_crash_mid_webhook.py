@@ -20,9 +20,8 @@ from app.billing.fault_points import pause_point
 from app.db import session_scope
 from app.models import AuditEntry, StripeEvent, Subscription
 from tests.support import stripe_events as se
-from tests.support.billing_faults import billing_rows, deliver, stripe_env
+from tests.support.billing_faults import UNUSED_STRIPE, billing_rows, deliver, stripe_env
 from tests.support.served import served
-from tests.support.stripe_proxy import StripeEdge
 
 
 def _wait_for(path, seconds: float = 30) -> str:  # type: ignore[no-untyped-def]
@@ -39,7 +38,7 @@ def test_a_worker_killed_before_the_webhook_commit_leaves_nothing_and_the_redeli
 ):
     reader = make_account("reader@example.org")
     marker = tmp_path / "paused-worker"
-    env = stripe_env(StripeEdge("http://127.0.0.1:9").base) | {
+    env = stripe_env(UNUSED_STRIPE) | {
         "FOLIO_TEST_PAUSE_AT": "webhook.before_commit",
         "FOLIO_TEST_PAUSE_MARKER": str(marker),
     }

@@ -19,6 +19,7 @@ from tests.support.stripe_fixtures import EmulatorHandle
 from tests.support.stripe_proxy import StripeEdge, stripe_edge
 
 API_KEY = "sk_test_folio"
+UNUSED_STRIPE = "http://127.0.0.1:9"  # for servers that only take webhooks (never call it)
 TIMEOUT_SECONDS = 8.0  # FOLIO_STRIPE_TIMEOUT_SECONDS of the served app: 2.2 s an attempt
 
 
