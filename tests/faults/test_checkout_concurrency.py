@@ -131,4 +131,4 @@ def test_a_checkout_waiting_on_a_slow_stripe_holds_up_no_webhook(
         time.sleep(0.2)
     buying.join()
     assert answer[0].status_code == 200, answer[0].text
-    assert len(waits) >= 5 and max(waits) < 1.0, [round(w, 2) for w in waits]
+    assert len(waits) >= 3 and max(waits) < 1.0, [round(w, 2) for w in waits]
