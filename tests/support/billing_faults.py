@@ -58,6 +58,9 @@ def billing_server(tmp_path_factory, module_edge: StripeEdge) -> Iterator[Served
     starting it costs seconds)."""
     env = stripe_env(module_edge.base)
     with served(tmp_path_factory.mktemp("serve"), workers=2, env=env, start_seconds=180) as s:
+        for _ in range(6):  # each worker's first requests are slow: not what tests time
+            httpx.post(f"{s.base}/api/v1/billing/portal", timeout=60)
+            deliver(s.base, b"{}", timeout=60)
         yield s
 
 
