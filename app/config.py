@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None  # several secrets during a roll: comma-separated
     stripe_api_base: str | None = None
+    # The longest a request waits on the Stripe API in all (every attempt and the pauses
+    # between them) before it answers 503; a retried create reuses its idempotency key.
+    stripe_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    stripe_max_network_retries: int = Field(2, ge=0, le=5)
 
     redis_url: str | None = None
     # Comma-separated CIDRs, e.g. "10.0.0.0/8,::1".

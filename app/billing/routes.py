@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.billing import checkout
-from app.deps import MemberDep, SessionDep, SettingsDep, TransactionRoute
+from app.deps import MemberDep, SettingsDep, TransactionRoute
 from app.errors import (
     Conflict,
     NotFound,
@@ -36,13 +36,11 @@ class RedirectOut(BaseModel):
     response_model=RedirectOut,
     responses=error_responses(Unauthorized, NotFound, Unprocessable, ServiceUnavailable),
 )
-def start_checkout(
-    data: CheckoutIn, member: MemberDep, session: SessionDep, settings: SettingsDep
-) -> RedirectOut:
-    """A Stripe Checkout Session for the tier's price; the reader is sent to its URL."""
-    return RedirectOut(
-        url=checkout.create_checkout(session, member, data.tier, data.interval, settings)
-    )
+def start_checkout(data: CheckoutIn, member: MemberDep, settings: SettingsDep) -> RedirectOut:
+    """A Stripe Checkout Session for the tier's price; the reader is sent to its URL.
+
+    No request transaction: the service keeps its Stripe calls outside its own short ones."""
+    return RedirectOut(url=checkout.create_checkout(member, data.tier, data.interval, settings))
 
 
 @router.post(
@@ -50,6 +48,6 @@ def start_checkout(
     response_model=RedirectOut,
     responses=error_responses(Unauthorized, Conflict, ServiceUnavailable),
 )
-def open_portal(member: MemberDep, session: SessionDep, settings: SettingsDep) -> RedirectOut:
+def open_portal(member: MemberDep, settings: SettingsDep) -> RedirectOut:
     """Stripe's customer portal: cards, invoices, cancellation."""
-    return RedirectOut(url=checkout.create_portal(session, member, settings))
+    return RedirectOut(url=checkout.create_portal(member, settings))

@@ -130,7 +130,31 @@ def apply_subscription_state(
     decision, why = verdict(sub.stripe_event_created, sub.status, source, created, state.status)
     if decision is not Verdict.APPLY:
         return f"ignored: {why}"
+    if source is Source.SYNC and _holds_already(session, sub, user, state):
+        # A listing that agrees changes nothing, not even the stamp: a re-run of
+        # stripe-sync writes no row. (A late event older than the listing may then still
+        # apply; Stripe sends the newer one that put this state back, and so does a sync.)
+        return "unchanged"
     return _write_state(session, sub, user, state, created, cause, now)
+
+
+def _holds_already(
+    session: Session, sub: Subscription, user: User | None, state: SubscriptionState
+) -> bool:
+    linked = user is None or (
+        sub.user_id == user.id
+        and (state.customer_id is None or user.stripe_customer_id is not None)
+    )
+    return (
+        linked
+        and sub.stripe_event_created is not None
+        and sub.status == state.status
+        and sub.current_period_end == state.current_period_end
+        and sub.cancel_at_period_end == state.cancel_at_period_end
+        and sub.stripe_price_id == state.price_id
+        and sub.stripe_customer_id == state.customer_id
+        and sub.tier_id == tier_for_price(session, state.price_id)
+    )
 
 
 def _write_state(

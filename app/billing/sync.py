@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from app.billing.ordering import Source
-from app.billing.stripe_api import stripe_client
+from app.billing.stripe_api import stripe_call, stripe_client
 from app.billing.stripe_objects import subscription_state
 from app.billing.subscriptions import apply_subscription_state
 from app.config import Settings
@@ -47,7 +47,7 @@ def _pages(client, page_size: int) -> Iterator[tuple[int, list[dict]]]:  # type:
     params: dict = {"status": "all", "limit": page_size}
     while True:
         asked_at = int(time.time())
-        page = client.v1.subscriptions.list(params=params)
+        page = stripe_call(client.v1.subscriptions.list, params=params)
         data = [subscription.to_dict() for subscription in page.data]
         yield asked_at, data
         if not page.has_more or not data:

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.billing.fault_points import pause_point
 from app.billing.stripe_objects import (
     MalformedEvent,
     checkout_facts,
@@ -201,6 +202,8 @@ def ingest_event(event: VerifiedEvent, prepared: PreparedEvent) -> tuple[bool, s
         ledger.attempts += 1
         ledger.processed_at = utcnow()
         session.add(ledger)
+        session.flush()
+        pause_point("webhook.before_commit")  # tests only: a crash after every write
         return True, outcome
 
 

@@ -181,7 +181,7 @@ def billing_portal(
     request: Request, viewer: PageMemberDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     try:
-        url = checkout.create_portal(session, viewer, settings)
+        url = checkout.create_portal(viewer, settings)
     except FolioError as exc:
         return _refused(request, session, viewer, exc, "billing")
     return see_other(request, url)
@@ -201,7 +201,7 @@ def start_checkout(
         message = "Choose a subscription and its billing period."
         return _account_page(request, session, viewer, status_code=422, errors={"billing": message})
     try:
-        url = checkout.create_checkout(session, viewer, data.tier, data.interval, settings)
+        url = checkout.create_checkout(viewer, data.tier, data.interval, settings)
     except FolioError as exc:
         return _refused(request, session, viewer, exc, "billing")
     return see_other(request, url)
