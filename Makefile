@@ -50,6 +50,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.workers
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.organizations
