@@ -189,7 +189,8 @@ def wait_for_mail(mailbox: Mailbox, expected: int) -> list:
 def test_each_outbox_email_is_sent_once_by_two_senders(pair, smtp_server: Mailbox):
     """Thirty emails queued through both workers at once, both senders polling every 50 ms.
     (Which sender claims what is timing: with the claim's row lock removed, this caught a
-    duplicate in about half the runs; tests/mail/test_sender.py races two senders.)"""
+    duplicate in two of three runs on PostgreSQL; tests/mail/test_sender.py races two
+    senders directly.)"""
     a, b = pair
     smtp_server.clear()
     existing = [f"member{i}@example.org" for i in range(12)]
