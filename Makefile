@@ -10,7 +10,7 @@ UV_VERSION := 0.13.8
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --quiet
 
-.PHONY: install lock run test test-faults test-postgres lint format bench clean
+.PHONY: install lock run test test-faults test-postgres lint format bench bench-search clean
 
 install: $(VENV)/.installed
 
@@ -55,12 +55,17 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.workers
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.organizations
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.members
 	$(BIN)/python -m bench.usage
+
+# Search alone (building 100,000 reports on both databases takes minutes; make bench runs it too).
+bench-search: install
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation build dist
