@@ -1,6 +1,6 @@
 """F4: SQLite under write load from two `folio serve` workers: registrations, sign-ins
 (right and wrong passwords), password-reset requests and Stripe webhooks at once, for
-about 20 seconds. No request may fail because the database is locked: no 500, no 503.
+30 seconds. No request may fail because the database is locked: no 500, no 503.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ pytestmark = [
     ),
 ]
 
-SECONDS = 20
+SECONDS = 30  # the issue's 30 s of load
 CLIENTS = 12
 READERS = 8
 
