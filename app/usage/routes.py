@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.deps import AdminDep, SessionDep, SettingsDep, TransactionRoute, require_admin
-from app.errors import NotFound, error_responses
+from app.errors import Forbidden, NotFound, Unauthorized, error_responses
+from app.instants import Instant
 from app.models import utcnow
 from app.usage import counter_reports
 from app.usage.counter_api import CounterException, Customer, authenticate
@@ -157,14 +158,14 @@ class CounterKeyOut(BaseModel):
     organization_id: int
     customer_id: str
     api_key: str
-    issued_at: datetime
+    issued_at: Instant
 
 
 @admin_router.post(
     "/{organization_id}/counter-key",
     status_code=201,
     response_model=CounterKeyOut,
-    responses=error_responses(NotFound),
+    responses=error_responses(NotFound, Unauthorized, Forbidden),
 )
 def issue_key(
     organization_id: Annotated[int, Path(ge=1, le=2**31 - 1)],

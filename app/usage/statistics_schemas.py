@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from app.instants import Instant
 
 
 class Metrics(BaseModel):
@@ -71,4 +71,4 @@ class Turnaways(BaseModel):
 
 class CounterAccess(BaseModel):
     customer_id: str
-    issued_at: datetime
+    issued_at: Instant
