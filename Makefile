@@ -34,7 +34,7 @@ run: install
 	$(BIN)/folio serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/pytest -q -n auto -m "not fault_load"
+	$(BIN)/pytest -q -n auto --dist loadgroup -m "not fault_load"
 
 # Fault tests that load a real server for tens of seconds (SQLite under write load): alone,
 # so the rest of the suite neither slows them nor is slowed by them.
@@ -42,7 +42,7 @@ test-faults: install
 	$(BIN)/pytest -q -m fault_load
 
 test-postgres: install
-	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q -n auto -m "not fault_load"
+	FOLIO_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres $(BIN)/pytest -q -n auto --dist loadgroup -m "not fault_load"
 
 lint: install
 	$(BIN)/ruff check app tests bench migrations

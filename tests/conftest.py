@@ -51,6 +51,25 @@ for name in (
 
 from tests.support.app import *  # noqa: E402,F403  (fixtures)
 
+# Tests that start real servers (`folio serve` workers, a PostgreSQL cluster, the wheel) or
+# time a server's answers: one xdist worker runs them one after another (`--dist
+# loadgroup`), so two of them never fight over the two cores while the other worker runs
+# the rest of the suite.
+SERVER_TESTS = (
+    "tests/faults/",
+    "tests/scale/",
+    "tests/test_load.py",
+    "tests/test_cli.py",
+    "tests/test_packaging.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SERVER_TESTS):
+            item.add_marker(pytest.mark.xdist_group("servers"))
+
 
 def _drop_postgres(database_url: str) -> None:
     url = make_url(database_url)
