@@ -131,6 +131,7 @@ def test_the_anonymous_preview_is_the_known_document(client, catalog, report):
             "register_url": f"http://folio.test/register?next=/reports/{SLUG}",
             "request_url": "http://folio.test/account#request-subscription",
         },
+        "meter": None,  # metering is off (FOLIO_METERED_FREE_READS unset)
     }
     assert "before the cut" in body["footnotes"][0]["html"]
 
