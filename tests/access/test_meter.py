@@ -22,6 +22,7 @@ from app.access import (
 from app.db import session_scope
 from app.instants import to_utc
 from app.models import MeterRead, utcnow
+from tests.reports import test_no_leak as no_leak
 from tests.support.app import bearer_for, create_user
 from tests.support.served import served
 from tests.web.reader_support import sign_in
@@ -244,3 +245,22 @@ def test_two_workers_racing_for_the_last_reads_hand_out_exactly_n(
     assert all(b["paywall"]["reason"] == "meter_exhausted" for b in bodies if b not in full)
     with session_scope() as session:
         assert session.query(MeterRead).count() == limit
+
+
+def test_a_spent_meter_leaks_nothing_after_the_cut_on_any_get_route(
+    client_with, publish, make_account
+):
+    """R-A2 with metering on: tests/reports/test_no_leak.py's walk of every GET route, as a
+    verified reader whose one free read went to another report."""
+    metered = client_with(metered_free_reads=1)
+    publish(slug="spent-on", body=BODY)
+    secret = publish(title="Cut test", slug="cut-test", body=no_leak.BODY, tags=["cut"])
+    reader = make_account("reader@example.org")
+    assert read(metered, "spent-on", reader.headers)["access"] == "full"
+    assert read(metered, "cut-test", reader.headers)["paywall"]["reason"] == "meter_exhausted"
+    sign_in(metered, reader)
+    for path in no_leak._get_routes(metered):
+        url = no_leak._fill_path(path, secret)
+        response = metered.get(url, headers=reader.headers, params={"q": no_leak.SECRET_WORD})
+        assert response.status_code < 500, url
+        no_leak._assert_clean(no_leak._without_echoed_query(response.text), f"GET {url}")
