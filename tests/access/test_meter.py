@@ -264,3 +264,17 @@ def test_a_spent_meter_leaks_nothing_after_the_cut_on_any_get_route(
         response = metered.get(url, headers=reader.headers, params={"q": no_leak.SECRET_WORD})
         assert response.status_code < 500, url
         no_leak._assert_clean(no_leak._without_echoed_query(response.text), f"GET {url}")
+
+
+def test_a_free_read_on_the_page_is_spent_like_one_through_the_api(
+    client_with, publish, make_account
+):
+    metered = client_with(metered_free_reads=1)
+    publish(slug="r1", body=BODY)
+    publish(slug="r2", body=BODY)
+    reader = make_account("reader@example.org")
+    sign_in(metered, reader)
+    page = metered.get("/reports/r1")
+    assert SECRET in page.text and "You have read 1 of 1 free reports; resets on" in page.text
+    metered.cookies.clear()
+    assert read(metered, "r2", reader.headers)["paywall"]["reason"] == "meter_exhausted"
