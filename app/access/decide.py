@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.access.entitlements import Entitlement
@@ -23,6 +23,7 @@ class Reason(StrEnum):
     REGISTERED = "registered"
     ENTITLED = "entitled"
     STAFF = "staff"
+    METERED = "metered"
     LOGIN_REQUIRED = "login_required"
     SUBSCRIPTION_REQUIRED = "subscription_required"
     METER_EXHAUSTED = "meter_exhausted"
@@ -40,11 +41,38 @@ class ReportFacts:
     published_at: datetime | None
 
 
+METER_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """A verified reader's free reads in the rolling window, as counted before this read:
+    `used` distinct reports read in the last 30 days, `oldest` the earliest of those reads,
+    `already_read` whether this report is one of them (a reread costs nothing)."""
+
+    used: int
+    limit: int
+    already_read: bool = False
+    oldest: datetime | None = None
+
+    def after_read(self, now: datetime) -> Meter:
+        """The meter once this report has been read in full."""
+        if self.already_read:
+            return self
+        return Meter(self.used + 1, self.limit, True, min(self.oldest or now, now))
+
+    @property
+    def resets_at(self) -> datetime | None:
+        """When the oldest counted read leaves the window (and a read comes back)."""
+        return self.oldest + METER_WINDOW if self.oldest is not None else None
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     access: Access
     reason: Reason
     entitlement: Entitlement | None = None
+    meter: Meter | None = None  # set when the meter decided (metered or meter_exhausted)
 
     @property
     def full(self) -> bool:
@@ -72,12 +100,17 @@ def is_complimentary(report: ReportFacts, now: datetime) -> bool:
 
 
 def decide_access(
-    report: ReportFacts, viewer: Viewer, entitlements: Iterable[Entitlement], now: datetime
+    report: ReportFacts,
+    viewer: Viewer,
+    entitlements: Iterable[Entitlement],
+    now: datetime,
+    meter: Callable[[], Meter | None] | None = None,
 ) -> Decision:
     """SPEC §4's table. `entitlements` are what the viewer holds now, loaded per request.
 
-    Metered reading (a later issue) arrives as one more kind of entitlement-like allowance
-    decided after the entitled check, so this stays the only place that decides.
+    Metered reading: `meter` reads the viewer's meter (None: metering is off or not offered
+    here). It is asked only for a verified member without an entitlement reading a
+    `subscribers` report, so nobody else pays for it (the caller locks and counts there).
     """
     if report.access_level == "public":
         return Decision(Access.FULL, Reason.PUBLIC)
@@ -95,4 +128,9 @@ def decide_access(
         return Decision(Access.FULL, Reason.REGISTERED)
     if not verified_member:
         return Decision(Access.PREVIEW, Reason.LOGIN_REQUIRED)
+    state = meter() if meter is not None and report.access_level == "subscribers" else None
+    if state is not None and state.limit > 0:
+        if state.already_read or state.used < state.limit:
+            return Decision(Access.FULL, Reason.METERED, meter=state.after_read(now))
+        return Decision(Access.PREVIEW, Reason.METER_EXHAUSTED, meter=state)
     return Decision(Access.PREVIEW, Reason.SUBSCRIPTION_REQUIRED)

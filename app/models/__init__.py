@@ -13,6 +13,7 @@ from app.models.institutions import (
     SubscriptionRequest,
 )
 from app.models.mail import OutboxEmail
+from app.models.meter import MeterRead
 from app.models.usage import (
     CounterCredential,
     ReadingEvent,
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Collection",
     "CounterCredential",
+    "MeterRead",
     "OneTimeToken",
     "Organization",
     "OrganizationDomain",

@@ -65,7 +65,10 @@ def public_feed(
 
 def private_feed(
     session: Session, viewer: Viewer, token: str, settings: Settings, now: datetime
-) -> bytes:
+) -> tuple[bytes, list[ReportView]]:
+    """The feed and each item as decided. The meter is not offered here: a feed reader
+    polls on its own, and spending a reader's free reads on items they never opened would
+    empty the meter unseen; an unentitled item stays a preview (read it on the page)."""
     reports = latest_live(session, now, None)
     entitlements = load_entitlements(session, viewer, now)
     views = [view_of(r, decide_access(r, viewer, entitlements, now)) for r in reports]
@@ -75,7 +78,7 @@ def private_feed(
         "The latest reports, in full where your subscription allows.",
         f"{settings.base_url}/feeds/private/{token}.xml",
     )
-    return render_rss(channel, views, settings)
+    return render_rss(channel, views, settings), views
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from app.access import Access, Decision, Reason
 from app.access.entitlements import client_address
 from app.config import get_settings
 from app.models import (
@@ -105,6 +106,9 @@ def bump_generation() -> None:
         log.exception("could not bump the content generation at %s", path)
 
 
+# Every cached preview was decided so: an anonymous reader off licensed networks sees a
+# preview only of a `registered` or `subscribers` report, and always for this reason.
+ANONYMOUS_PREVIEW = Decision(Access.PREVIEW, Reason.LOGIN_REQUIRED)
 PUBLIC_MAX_AGE = 60
 VARY = "Authorization, Cookie"
 Headers = list[tuple[bytes, bytes]]
@@ -120,6 +124,7 @@ class CachedPreview:
     # public caching writes, in its order).
     headers: Headers
     not_modified_headers: Headers
+    report_id: int  # a cached read is still a read: the ledger records it (app.usage)
 
     def fresh(self, generation: Generation, now: datetime) -> bool:
         return self.generation == generation and (
@@ -140,12 +145,12 @@ def public_headers(etag: str) -> Headers:
 
 
 def cached_preview(
-    body: bytes, generation: Generation, valid_until: datetime | None
+    body: bytes, generation: Generation, valid_until: datetime | None, report_id: int
 ) -> CachedPreview:
     etag = etag_of(body)
     public = public_headers(etag)
     content = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
-    return CachedPreview(body, etag, generation, valid_until, content + public, public)
+    return CachedPreview(body, etag, generation, valid_until, content + public, public, report_id)
 
 
 class NetworkIndex:
@@ -214,9 +219,14 @@ class PreviewCache:
         return entry
 
     def put(
-        self, slug: str, body: bytes, generation: Generation, valid_until: datetime | None
+        self,
+        slug: str,
+        body: bytes,
+        generation: Generation,
+        valid_until: datetime | None,
+        report_id: int,
     ) -> CachedPreview:
-        entry = cached_preview(body, generation, valid_until)
+        entry = cached_preview(body, generation, valid_until, report_id)
         if len(self._entries) >= self._max and slug not in self._entries:
             self._entries.clear()  # rare: more previews than the bound; start afresh
         self._entries[slug] = entry

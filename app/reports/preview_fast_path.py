@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.access import Anonymous
 from app.access.client_ip import client_ip
 from app.config import get_settings
 from app.models import utcnow
-from app.reports.preview_cache import current_generation, preview_cache_of
+from app.reports.preview_cache import ANONYMOUS_PREVIEW, current_generation, preview_cache_of
+from app.usage.recorder import record_read
 
 REPORT_PATH = "/api/v1/reports/"
 SESSION_COOKIE = b"folio_session="
@@ -52,10 +54,11 @@ class CachedPreviewFastPath:
         previews = preview_cache_of(app.state)
         slug = scope["path"][len(REPORT_PATH) :]
         generation = current_generation()
-        entry = previews.get(slug, generation, utcnow())
+        now = utcnow()
+        entry = previews.get(slug, generation, now)
         if entry is None:
             return False
-        forwarded_for = if_none_match = None
+        forwarded_for = if_none_match = user_agent = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 return False
@@ -65,12 +68,16 @@ class CachedPreviewFastPath:
                 forwarded_for = value.decode("latin-1")
             elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
+            elif name == b"user-agent" and user_agent is None:
+                user_agent = value.decode("latin-1")
         client = scope.get("client")
         ip = client_ip(client[0] if client else None, forwarded_for, get_settings().trusted_proxies)
         if ip is not None:
             networks = previews.networks(generation)
             if networks is None or networks.may_hold(ip):
                 return False  # the route's licence check decides
+        # Still a read (COUNTER counts a 304 too): an append, no I/O (app.usage.recorder).
+        record_read(entry.report_id, ANONYMOUS_PREVIEW, Anonymous(client_ip=ip), user_agent, now)
         if if_none_match is not None and entry.etag in if_none_match:
             await send(
                 {

@@ -20,12 +20,11 @@ from sqlalchemy import Select, String, bindparam, or_, select, type_coerce
 from sqlmodel import Session
 
 from app.access import (
-    Access,
     Decision,
     Entitlement,
+    Meter,
     ReportFacts,
     Viewer,
-    decide_access,
     is_complimentary,
 )
 from app.access import is_visible as visible_to
@@ -34,6 +33,7 @@ from app.errors import NotFound
 from app.holdings import load_entitlements
 from app.instants import to_utc
 from app.models import Collection, Price, Report, ReportTag, Tier, TierCollection
+from app.reports.meter import decide_metered
 from app.reports.preview_cache import Generation, PreviewCache
 from app.reports.service import PAYWALL_MESSAGES
 
@@ -56,6 +56,7 @@ class ReportRow:
     preview_footnotes: list[dict[str, Any]]
     collection: dict[str, str]
     tags: list[str]
+    id: int
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +85,7 @@ def _report_query() -> Select:
             collections.name,
             collections.description,
             tags.tag,
+            reports.id,
         )
         .join(Collection.__table__, collections.id == reports.collection_id)  # type: ignore[attr-defined]
         .outerjoin(ReportTag.__table__, tags.report_id == reports.id)  # type: ignore[attr-defined]
@@ -111,12 +113,24 @@ def report_row(session: Session, slug: str) -> ReportRow | None:
         preview_footnotes=_json(first[14]),
         collection={"slug": first[15], "name": first[16], "description": first[17]},
         tags=[row[18] for row in rows if row[18] is not None],
+        id=first[19],
     )
 
 
 def _json(value: Any) -> Any:
     """A JSON column read as text (SQLite), or already decoded (psycopg decodes json)."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRead:
+    """The endpoint's body, what it was decided with, and when it changes by itself
+    (free_after yet to pass; None: only a write changes it)."""
+
+    body: bytes
+    decision: Decision
+    report_id: int
+    changes_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +148,8 @@ def read_report_json(
     settings: Settings,
     now: datetime,
     kept: KeptContent | None = None,
-) -> tuple[bytes, Access, datetime | None]:
-    """The report endpoint's body, serialised, the access it was decided with, and when
-    this body changes by itself (free_after yet to pass; None: only a write changes it).
+) -> ReportRead:
+    """The report endpoint's body, serialised, with the decision it was made from.
 
     The report and the paywall's tiers are content: with `kept`, they come from this
     worker's copy when the content generation has not moved since it was read. What the
@@ -145,11 +158,14 @@ def read_report_json(
     if report is None or not visible_to(report.facts, viewer, now):
         raise NotFound("Report not found")  # the same 404 for drafts (R-A3)
     facts = report.facts
-    decision = decide_access(facts, viewer, _held(session, viewer, now), now)
+    held = _held(session, viewer, now)
+    decision = decide_metered(
+        session, facts, report.id, viewer, held, now, settings.metered_free_reads
+    )
     paywall = None if decision.full else paywall_json(session, report, decision, settings, kept)
     body = detail_json(report, decision, paywall, now)
     changes_at = facts.free_after if facts.free_after and facts.free_after > now else None
-    return body, decision.access, changes_at
+    return ReportRead(body, decision, report.id, changes_at)
 
 
 def _kept(kept: KeptContent | None, key: Hashable, read: Callable[[], Any]) -> Any:
@@ -192,9 +208,22 @@ def detail_json(
             "body_html": report.full_html if full else report.preview_html,
             "footnotes": [{"n": int(f["n"]), "html": f["html"]} for f in footnotes],
             "paywall": paywall,
+            "meter": meter_json(decision.meter),
         },
         option=orjson.OPT_UTC_Z,
     )
+
+
+def meter_json(meter: Meter | None) -> dict[str, Any] | None:
+    """The reader's meter, shown only when it decided (a metered or meter_exhausted read)."""
+    if meter is None:
+        return None
+    resets_at = meter.resets_at
+    return {
+        "used": meter.used,
+        "limit": meter.limit,
+        "resets_at": to_utc(resets_at) if resets_at is not None else None,
+    }
 
 
 def paywall_json(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
-from app.access import Access, Anonymous
+from app.access import Access, Anonymous, Viewer
 from app.accounts.feed import viewer_for_feed_token
 from app.accounts.routes import ThrottleDep
 from app.config import Settings
@@ -32,6 +32,7 @@ from app.errors import (
 from app.models import utcnow
 from app.reports import feeds, reading, search, service
 from app.reports.preview_cache import (
+    ANONYMOUS_PREVIEW,
     PUBLIC_MAX_AGE,
     VARY,
     CachedPreview,
@@ -48,6 +49,7 @@ from app.reports.schemas import (
     SearchResults,
     TierPublic,
 )
+from app.usage.recorder import record_read
 
 router = APIRouter(prefix="/api/v1", tags=["reports"], route_class=TransactionRoute)
 feeds_router = APIRouter(prefix="/feeds", tags=["feeds"], route_class=TransactionRoute)
@@ -120,6 +122,7 @@ async def read_report(
     (app.reports.preview_fast_path), and here when that layer stepped aside."""
     now = utcnow()
     anonymous = not credentials.token
+    user_agent = request.headers.get("user-agent")
     previews = preview_cache_of(request.app.state)
     generation = current_generation()  # before the report is read: see preview_cache
     if anonymous:
@@ -130,18 +133,21 @@ async def read_report(
         cached = previews.get(slug, generation, now)
         viewer = Anonymous(client_ip=credentials.client_ip)
         if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
+            record_read(cached.report_id, ANONYMOUS_PREVIEW, viewer, user_agent)
             return public_preview(cached, request)
     # The hottest route: the viewer, what they hold (both read fresh, R-A1), the report
     # (this worker's copy while the generation stands) and the commit, in one threadpool
     # hop and one transaction.
     kept = reading.KeptContent(previews, generation)
-    body, access, changes_at = await run_in_transaction(
+    read, viewer = await run_in_transaction(
         session, read_as, session, slug, credentials, settings, now, kept
     )
+    record_read(read.report_id, read.decision, viewer, user_agent)
     # Only an anonymous preview is the same for everyone; the rest is private.
-    if anonymous and access is Access.PREVIEW:
-        return public_preview(previews.put(slug, body, generation, changes_at), request)
-    response = Response(content=body, media_type="application/json")
+    if anonymous and read.decision.access is Access.PREVIEW:
+        entry = previews.put(slug, read.body, generation, read.changes_at, read.report_id)
+        return public_preview(entry, request)
+    response = Response(content=read.body, media_type="application/json")
     cache_privately(response)
     return response
 
@@ -153,9 +159,9 @@ def read_as(
     settings: Settings,
     now: datetime,
     kept: reading.KeptContent,
-) -> tuple[bytes, Access, datetime | None]:
+) -> tuple[reading.ReportRead, Viewer]:
     viewer = credentials.viewer_in(session, settings)
-    return reading.read_report_json(session, slug, viewer, settings, now, kept)
+    return reading.read_report_json(session, slug, viewer, settings, now, kept), viewer
 
 
 async def maybe_licensed(
@@ -222,11 +228,19 @@ def site_feed(session: SessionDep, settings: SettingsDep) -> Response:
 )
 def private_feed(
     token: Annotated[str, Path(min_length=1, max_length=200)],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
+    now = utcnow()
     viewer = viewer_for_feed_token(session, token)
-    body = feeds.private_feed(session, viewer, token, settings, utcnow())
+    body, views = feeds.private_feed(session, viewer, token, settings, now)
+    # Each item delivered in full is a read (COUNTER counts content delivered); a preview
+    # item is a listing the reader did not ask to open, not a turnaway.
+    user_agent = request.headers.get("user-agent")
+    for view in views:
+        if view.decision.full:
+            record_read(view.report.id, view.decision, viewer, user_agent, now)  # type: ignore[arg-type]
     response = Response(content=body, media_type=RSS_TYPE)
     cache_privately(response)
     return response

@@ -79,6 +79,9 @@ class ReportDetail(BaseModel):
     body_html: str
     footnotes: list[FootnoteOut]
     paywall: Paywall | None
+    # A verified reader's free reads (FOLIO_METERED_FREE_READS), present only when the
+    # meter decided this read: `metered` (full) or `meter_exhausted` (preview).
+    meter: Meter | None = None
 
 
 class SearchHit(ReportListItem):

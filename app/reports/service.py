@@ -13,9 +13,9 @@ from sqlmodel import Session
 from app.access import (
     LIVE_STATUSES,
     Decision,
+    Meter,
     Reason,
     Viewer,
-    decide_access,
     is_complimentary,
     is_visible,
 )
@@ -27,6 +27,7 @@ from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier, TierCollection
 from app.pagination import INT64_MAX, checked_id, decode_cursor, encode_cursor
 from app.reports import preview_cache  # noqa: F401  (its session hooks: writes bump the generation)
+from app.reports.meter import decide_metered
 from app.reports.schemas import (
     CollectionPublic,
     FootnoteOut,
@@ -36,6 +37,7 @@ from app.reports.schemas import (
     ReportListItem,
     TierPublic,
 )
+from app.reports.schemas import Meter as MeterPublic
 
 MAX_PAGE = 100
 
@@ -78,10 +80,23 @@ def find_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> R
     return report
 
 
-def read_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> ReportView:
+def read_report(
+    session: Session, slug: str, viewer: Viewer, now: datetime, free_reads: int = 0
+) -> ReportView:
+    """The report as this viewer may read it; with `free_reads` (metering on), a verified
+    reader's meter is read, and spent, when the decision comes to it (app.reports.meter)."""
     report = find_report(session, slug, viewer, now)
     entitlements = load_entitlements(session, viewer, now)
-    return view_of(report, decide_access(report, viewer, entitlements, now))
+    decision = decide_metered(
+        session,
+        report,
+        report.id,
+        viewer,
+        entitlements,
+        now,
+        free_reads,  # type: ignore[arg-type]
+    )
+    return view_of(report, decision)
 
 
 def on_licensed_network(session: Session, viewer: Viewer, now: datetime) -> bool:
@@ -191,7 +206,15 @@ def report_detail(
         body_html=view.body_html,
         footnotes=[FootnoteOut(n=f["n"], html=f["html"]) for f in view.footnotes],
         paywall=paywall_for(session, view, settings),
+        meter=meter_public(view.decision.meter),
     )
+
+
+def meter_public(meter: Meter | None) -> MeterPublic | None:
+    """Shown only when the meter decided the read (metered, or meter_exhausted)."""
+    if meter is None:
+        return None
+    return MeterPublic(used=meter.used, limit=meter.limit, resets_at=meter.resets_at)
 
 
 # A listed report needs its metadata only: the body and its renderings (most of a row's

@@ -12,7 +12,9 @@ from app.deps import SessionDep, SettingsDep
 from app.errors import FolioError, NotFound
 from app.models import utcnow
 from app.reports import service
-from app.web.reader_common import error_page, reader_page, session_cookie_sent
+from app.reports.schemas import Meter as MeterPublic
+from app.usage.recorder import record_read
+from app.web.reader_common import error_page, long_date, reader_page, session_cookie_sent
 from app.web.reader_meta import report_meta
 from app.web.session import PageRoute, PageViewerDep
 
@@ -26,6 +28,16 @@ REASONS = {
     "subscription_required": "Your account has no subscription that includes {collection}.",
     "meter_exhausted": "Your free reads for this period are used up.",
 }
+
+
+def meter_note(meter: MeterPublic | None) -> str:
+    """The reader's free reads in words, when the meter decided the read."""
+    if meter is None:
+        return ""
+    note = f"You have read {meter.used} of {meter.limit} free reports"
+    if meter.resets_at is None:
+        return note + "."
+    return f"{note}; resets on {long_date(meter.resets_at)}."
 
 
 def _etag(body: bytes) -> str:
@@ -44,9 +56,10 @@ def report_page(
     try:
         if len(slug) > MAX_SLUG:
             raise NotFound("Report not found")
-        view = service.read_report(session, slug, viewer, now)
+        view = service.read_report(session, slug, viewer, now, settings.metered_free_reads)
     except FolioError as error:
         return error_page(request, viewer, error)
+    record_read(view.report.id, view.decision, viewer, request.headers.get("user-agent"), now)  # type: ignore[arg-type]
     detail = service.report_detail(session, view, settings, now)
     canonical = f"{settings.base_url}/reports/{detail.slug}"
     meta = report_meta(detail, view.report.preview_text, canonical, settings.site_name)
@@ -68,6 +81,7 @@ def report_page(
         report=detail,
         meta=meta,
         paywall_reason=reason,
+        meter_note=meter_note(detail.meter),
         request_url=REQUEST_PATH,
     )
     if shared:
