@@ -134,6 +134,7 @@ def read_report_json(
     settings: Settings,
     now: datetime,
     kept: KeptContent | None = None,
+    holdings: Callable[[Session, Viewer, datetime], list[Entitlement]] = load_entitlements,
 ) -> tuple[bytes, Access, datetime | None]:
     """The report endpoint's body, serialised, the access it was decided with, and when
     this body changes by itself (free_after yet to pass; None: only a write changes it).
@@ -145,7 +146,7 @@ def read_report_json(
     if report is None or not visible_to(report.facts, viewer, now):
         raise NotFound("Report not found")  # the same 404 for drafts (R-A3)
     facts = report.facts
-    decision = decide_access(facts, viewer, _held(session, viewer, now), now)
+    decision = decide_access(facts, viewer, _held(holdings, session, viewer, now), now)
     paywall = None if decision.full else paywall_json(session, report, decision, settings, kept)
     body = detail_json(report, decision, paywall, now)
     changes_at = facts.free_after if facts.free_after and facts.free_after > now else None
@@ -163,10 +164,16 @@ def _kept(kept: KeptContent | None, key: Hashable, read: Callable[[], Any]) -> A
     return value
 
 
-def _held(session: Session, viewer: Viewer, now: datetime) -> Iterator[Entitlement]:
-    """What the viewer holds, read fresh (R-A1) when decide_access first asks for it: it
-    does not for a public, complimentary or free-after report, nor for staff."""
-    yield from load_entitlements(session, viewer, now)
+def _held(
+    holdings: Callable[[Session, Viewer, datetime], list[Entitlement]],
+    session: Session,
+    viewer: Viewer,
+    now: datetime,
+) -> Iterator[Entitlement]:
+    """What the viewer holds (`holdings`: read fresh, or this worker's copy under the
+    access generation, app.holdings_cache), loaded when decide_access first asks for it:
+    it does not for a public, complimentary or free-after report, nor for staff."""
+    yield from holdings(session, viewer, now)
 
 
 def detail_json(

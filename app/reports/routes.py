@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
-from app.access import Access, Anonymous
+from app.access import Access, Anonymous, Viewer
 from app.accounts.feed import viewer_for_feed_token
 from app.accounts.routes import ThrottleDep
 from app.config import Settings
@@ -29,6 +29,7 @@ from app.errors import (
     Unauthorized,
     error_responses,
 )
+from app.holdings_cache import NO_DATABASE, KeptAccess, NeedsDatabase, access_cache_of
 from app.models import utcnow
 from app.reports import feeds, reading, search, service
 from app.reports.preview_cache import (
@@ -131,13 +132,20 @@ async def read_report(
         viewer = Anonymous(client_ip=credentials.client_ip)
         if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
             return public_preview(cached, request)
-    # The hottest route: the viewer, what they hold (both read fresh, R-A1), the report
-    # (this worker's copy while the generation stands) and the commit, in one threadpool
-    # hop and one transaction.
+    # The hottest route: the viewer and what they hold (this worker's copy while the
+    # access generation stands, R-A1), the report (its copy while the content generation
+    # stands). All kept: answered here, no connection, no hop. Else the same read with the
+    # database, and its commit, in one threadpool hop and one transaction.
     kept = reading.KeptContent(previews, generation)
-    body, access, changes_at = await run_in_transaction(
-        session, read_as, session, slug, credentials, settings, now, kept
-    )
+    access_kept = KeptAccess.now(access_cache_of(request.app.state))
+    try:
+        body, access, changes_at = read_as(
+            NO_DATABASE, slug, credentials, settings, now, kept, access_kept
+        )
+    except NeedsDatabase:
+        body, access, changes_at = await run_in_transaction(
+            session, read_as, session, slug, credentials, settings, now, kept, access_kept
+        )
     # Only an anonymous preview is the same for everyone; the rest is private.
     if anonymous and access is Access.PREVIEW:
         return public_preview(previews.put(slug, body, generation, changes_at), request)
@@ -153,9 +161,15 @@ def read_as(
     settings: Settings,
     now: datetime,
     kept: reading.KeptContent,
+    access: KeptAccess,
 ) -> tuple[bytes, Access, datetime | None]:
-    viewer = credentials.viewer_in(session, settings)
-    return reading.read_report_json(session, slug, viewer, settings, now, kept)
+    if credentials.token:
+        viewer: Viewer = access.member_for_token(
+            session, credentials.token, settings, credentials.client_ip
+        )
+    else:
+        viewer = Anonymous(client_ip=credentials.client_ip)
+    return reading.read_report_json(session, slug, viewer, settings, now, kept, access.entitlements)
 
 
 async def maybe_licensed(
