@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
@@ -23,6 +23,7 @@ from app.deps import (
 )
 from app.errors import (
     BadRequest,
+    FolioError,
     NotFound,
     ServiceUnavailable,
     TooManyRequests,
@@ -152,6 +153,23 @@ async def read_report(
     response = Response(content=body, media_type="application/json")
     cache_privately(response)
     return response
+
+
+def kept_private_read(
+    state: Any, slug: str, credentials: Credentials, settings: Settings, now: datetime
+) -> bytes | None:
+    """A signed-in read answered from this worker's kept answers alone (no database), as
+    read_report would answer it, for app.reports.preview_fast_path; None when anything is
+    not kept or the answer is not a 200 (the route then reads and answers)."""
+    kept = reading.KeptContent(preview_cache_of(state), current_generation())
+    access = KeptAccess.now(access_cache_of(state))
+    try:
+        body, _access, _changes_at = read_as(
+            NO_DATABASE, slug, credentials, settings, now, kept, access
+        )
+    except (NeedsDatabase, FolioError):
+        return None
+    return body
 
 
 def read_as(

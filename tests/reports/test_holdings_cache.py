@@ -22,7 +22,7 @@ from app.config import get_settings
 from app.db import get_engine, session_scope
 from app.holdings_cache import AccessCache
 from app.models import User, utcnow
-from app.reports import routes
+from app.reports import preview_fast_path, routes
 from tests.support import stripe_events as se
 from tests.support.app import Account, Catalog
 from tests.support.served import served
@@ -209,7 +209,8 @@ def test_a_licence_expiring_by_time_stops_granting_without_a_write(
     assert org.status_code == 201, org.text
     warm((client,), reader.headers, "full")
     before = current_access_generation()
-    monkeypatch.setattr(routes, "utcnow", lambda: now + timedelta(hours=2))
+    for module in (routes, preview_fast_path):  # time passes for both readers of a report
+        monkeypatch.setattr(module, "utcnow", lambda: now + timedelta(hours=2))
     with statements() as sent:
         assert access_of(client, reader.headers) == "preview"
     assert current_access_generation() == before
@@ -235,3 +236,29 @@ def test_the_cache_is_bounded_and_keyed_by_generation():
     assert cache.get(2, (1, 1, 1)) == "value 2" and cache.get(1, (1, 1, 1)) == "value 1"
     assert cache.get(0, (1, 1, 1)) != "value 0"  # evicted, the oldest
     assert cache.get(2, (1, 2, 1)) != "value 2"  # another generation: not kept
+
+
+def test_a_kept_signed_in_read_is_the_route_s_answer(client, admin, reader, catalog, report):
+    """The warm read answered before routing (app.reports.preview_fast_path) sends the
+    route's bytes and private headers, full text or paywalled preview alike."""
+    for granted in (False, True):
+        if granted:
+            client.post(
+                f"/api/v1/admin/users/{reader.id}/comps",
+                headers=admin.headers,
+                json={"tier": catalog.tier},
+            )
+        routed = client.get(URL, headers=reader.headers)  # read, and kept
+        with statements() as sent:
+            kept = client.get(URL, headers=reader.headers)
+        assert sent == []
+        assert kept.status_code == routed.status_code == 200
+        assert kept.content == routed.content
+        assert kept.json()["access"] == ("full" if granted else "preview")
+        for header in ("content-type", "content-length", "cache-control", "vary"):
+            assert kept.headers[header] == routed.headers[header], header
+        assert "etag" not in kept.headers
+    bad = client.get(URL, headers={"Authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401
+    missing = client.get("/api/v1/reports/no-such-report", headers=reader.headers)
+    assert missing.status_code == 404
