@@ -242,3 +242,7 @@ def insert_ignoring_conflict(session: Session, model: type, values: dict, key: l
     else:
         from sqlalchemy.dialects.sqlite import insert
     session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=key))
+
+
+# Its session hooks: writes to users, sessions and holdings bump the access generation.
+from app import access_generation  # noqa: E402, F401

@@ -155,17 +155,21 @@ def _member_query() -> Select:
     return select(*_MEMBER_COLUMNS).where(User.id == user_id, live)
 
 
-def member_of_live_session(
-    session: Session, user_id: int, family: str, issued_at: datetime, client_ip: str | None
-) -> Member | None:
-    """The reader an access token stands for, from one indexed statement of columns (no
-    User object: this runs on every signed-in request). None when the token's session was
-    logged out, the user is disabled or erased, or the token predates a password change."""
+def live_session_row(session: Session, user_id: int, family: str) -> tuple | None:
+    """The user's columns while the token's session (refresh family) still stands, from
+    one indexed statement (no User object: this runs on every signed-in request)."""
     row = (
         session.connection()
         .execute(_member_query(), {"user_id": user_id, "family": family})
         .first()
     )
+    return None if row is None else tuple(row)
+
+
+def member_from_row(row: tuple | None, issued_at: datetime, client_ip: str | None) -> Member | None:
+    """The reader of a token issued at `issued_at`, from its live-session row; None when
+    the session was logged out, the user is disabled or erased, or the token predates a
+    password change."""
     if row is None:
         return None
     uid, email, role, verified_at, name, disabled, erased_at, valid_after = row
@@ -183,3 +187,10 @@ def member_of_live_session(
         name=name,
         client_ip=client_ip,
     )
+
+
+def member_of_live_session(
+    session: Session, user_id: int, family: str, issued_at: datetime, client_ip: str | None
+) -> Member | None:
+    """The reader an access token stands for, read now (see member_from_row)."""
+    return member_from_row(live_session_row(session, user_id, family), issued_at, client_ip)

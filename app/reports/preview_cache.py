@@ -76,26 +76,27 @@ MAX_ENTRIES = 4096
 Generation = tuple[int, int, int]
 
 
-def generation_path() -> Path:
-    return get_settings().data_dir / GENERATION_FILE
+def generation_path(name: str = GENERATION_FILE) -> Path:
+    return get_settings().data_dir / name
 
 
-def current_generation() -> Generation:
-    """(inode, size, mtime_ns) of the generation file: one os.stat, no query."""
+def current_generation(name: str = GENERATION_FILE) -> Generation:
+    """(inode, size, mtime_ns) of a generation file: one os.stat, no query."""
     try:
-        st = os.stat(generation_path())
+        st = os.stat(generation_path(name))
     except FileNotFoundError:
         return (0, 0, 0)
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def bump_generation() -> None:
-    """Makes every worker's cached previews stale (called after a commit that changed them)."""
-    path = generation_path()
+def bump_generation(name: str = GENERATION_FILE) -> None:
+    """Makes every worker's cached previews (or, by name, whatever else a generation file
+    guards) stale: called after a commit that changed them."""
+    path = generation_path(name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.stat().st_size >= ROTATE_AT:
-            draft = path.with_name(f"{GENERATION_FILE}.{os.getpid()}.{threading.get_ident()}")
+            draft = path.with_name(f"{name}.{os.getpid()}.{threading.get_ident()}")
             draft.write_bytes(b".")
             os.replace(draft, path)
         else:
@@ -103,7 +104,7 @@ def bump_generation() -> None:
                 file.write(b".")
     except OSError:
         # Readers would keep serving the old preview: say so loudly.
-        log.exception("could not bump the content generation at %s", path)
+        log.exception("could not bump the generation at %s", path)
 
 
 # Every cached preview was decided so: an anonymous reader off licensed networks sees a

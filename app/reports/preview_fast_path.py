@@ -14,23 +14,39 @@ the route itself would have served that entry (app.reports.routes.read_report):
   for the client's address (computed as the route does: trusted proxies, X-Forwarded-For):
   a campus reader, or an index not loaded yet, goes to the route and its licence query.
 
+A signed-in read with a bearer token is answered here too when everything it needs is
+kept by this worker (the token's claims, its live session and holdings under the access
+generation, the report under the content generation: app.holdings_cache), with the
+route's own code (app.reports.routes.kept_private_read) and its private headers.
+
 It sits inside the body limit, HEAD handling and CSRF layers (app.main), so those apply as
 before. Anything else, and every miss, passes through untouched.
 """
 
 from __future__ import annotations
 
+import re
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access import Anonymous
 from app.access.client_ip import client_ip
 from app.config import get_settings
+from app.deps import Credentials
 from app.models import utcnow
-from app.reports.preview_cache import ANONYMOUS_PREVIEW, current_generation, preview_cache_of
+from app.reports.preview_cache import (
+    ANONYMOUS_PREVIEW,
+    VARY,
+    current_generation,
+    preview_cache_of,
+)
+from app.reports.routes import kept_private_read
 from app.usage.recorder import record_read
 
 REPORT_PATH = "/api/v1/reports/"
 SESSION_COOKIE = b"folio_session="
+SLUG = re.compile(r"[A-Za-z0-9_-]{1,200}")  # the route's Slug
+PRIVATE = [(b"cache-control", b"private, no-cache"), (b"vary", VARY.encode())]
 
 
 class CachedPreviewFastPath:
@@ -51,8 +67,11 @@ class CachedPreviewFastPath:
         app = scope.get("app")
         if app is None:
             return False
-        previews = preview_cache_of(app.state)
         slug = scope["path"][len(REPORT_PATH) :]
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                return await self._served_privately(scope, send, app, slug, value)
+        previews = preview_cache_of(app.state)
         generation = current_generation()
         now = utcnow()
         entry = previews.get(slug, generation, now)
@@ -92,4 +111,39 @@ class CachedPreviewFastPath:
                 {"type": "http.response.start", "status": 200, "headers": list(entry.headers)}
             )
             await send({"type": "http.response.body", "body": entry.body})
+        return True
+
+    async def _served_privately(
+        self, scope: Scope, send: Send, app: object, slug: str, authorization: bytes
+    ) -> bool:
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or not SLUG.fullmatch(slug):
+            return False
+        forwarded_for = user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for" and forwarded_for is None:
+                forwarded_for = value.decode("latin-1")
+            elif name == b"user-agent" and user_agent is None:
+                user_agent = value.decode("latin-1")
+        settings = get_settings()
+        client = scope.get("client")
+        ip = client_ip(client[0] if client else None, forwarded_for, settings.trusted_proxies)
+        body = kept_private_read(
+            app.state,  # type: ignore[attr-defined]
+            slug,
+            Credentials(token, ip),
+            settings,
+            utcnow(),
+            user_agent,
+        )
+        if body is None:
+            return False
+        headers = [
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *PRIVATE,
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
         return True

@@ -148,17 +148,19 @@ def read_report_json(
     settings: Settings,
     now: datetime,
     kept: KeptContent | None = None,
+    holdings: Callable[[Session, Viewer, datetime], list[Entitlement]] = load_entitlements,
 ) -> ReportRead:
     """The report endpoint's body, serialised, with the decision it was made from.
 
     The report and the paywall's tiers are content: with `kept`, they come from this
     worker's copy when the content generation has not moved since it was read. What the
-    viewer holds and who they are never do: both are read on every call (R-A1)."""
+    viewer holds comes from `holdings`: read fresh, or this worker's copy while the access
+    generation stands (app.holdings_cache), which every write to it moves (R-A1)."""
     report = _kept(kept, ("report", slug), lambda: report_row(session, slug))
     if report is None or not visible_to(report.facts, viewer, now):
         raise NotFound("Report not found")  # the same 404 for drafts (R-A3)
     facts = report.facts
-    held = _held(session, viewer, now)
+    held = _held(holdings, session, viewer, now)
     decision = decide_metered(
         session, facts, report.id, viewer, held, now, settings.metered_free_reads
     )
@@ -179,10 +181,16 @@ def _kept(kept: KeptContent | None, key: Hashable, read: Callable[[], Any]) -> A
     return value
 
 
-def _held(session: Session, viewer: Viewer, now: datetime) -> Iterator[Entitlement]:
-    """What the viewer holds, read fresh (R-A1) when decide_access first asks for it: it
-    does not for a public, complimentary or free-after report, nor for staff."""
-    yield from load_entitlements(session, viewer, now)
+def _held(
+    holdings: Callable[[Session, Viewer, datetime], list[Entitlement]],
+    session: Session,
+    viewer: Viewer,
+    now: datetime,
+) -> Iterator[Entitlement]:
+    """What the viewer holds (`holdings`: read fresh, or this worker's copy under the
+    access generation, app.holdings_cache), loaded when decide_access first asks for it:
+    it does not for a public, complimentary or free-after report, nor for staff."""
+    yield from holdings(session, viewer, now)
 
 
 def detail_json(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
@@ -23,12 +23,14 @@ from app.deps import (
 )
 from app.errors import (
     BadRequest,
+    FolioError,
     NotFound,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     error_responses,
 )
+from app.holdings_cache import NO_DATABASE, KeptAccess, NeedsDatabase, access_cache_of
 from app.models import utcnow
 from app.reports import feeds, reading, search, service
 from app.reports.preview_cache import (
@@ -135,13 +137,18 @@ async def read_report(
         if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
             record_read(cached.report_id, ANONYMOUS_PREVIEW, viewer, user_agent)
             return public_preview(cached, request)
-    # The hottest route: the viewer, what they hold (both read fresh, R-A1), the report
-    # (this worker's copy while the generation stands) and the commit, in one threadpool
-    # hop and one transaction.
+    # The hottest route: the viewer and what they hold (this worker's copy while the
+    # access generation stands, R-A1), the report (its copy while the content generation
+    # stands). All kept: answered here, no connection, no hop. Else the same read with the
+    # database, and its commit, in one threadpool hop and one transaction.
     kept = reading.KeptContent(previews, generation)
-    read, viewer = await run_in_transaction(
-        session, read_as, session, slug, credentials, settings, now, kept
-    )
+    access_kept = KeptAccess.now(access_cache_of(request.app.state))
+    try:
+        read, viewer = read_as(NO_DATABASE, slug, credentials, settings, now, kept, access_kept)
+    except NeedsDatabase:
+        read, viewer = await run_in_transaction(
+            session, read_as, session, slug, credentials, settings, now, kept, access_kept
+        )
     record_read(read.report_id, read.decision, viewer, user_agent)
     # Only an anonymous preview is the same for everyone; the rest is private.
     if anonymous and read.decision.access is Access.PREVIEW:
@@ -152,6 +159,28 @@ async def read_report(
     return response
 
 
+def kept_private_read(
+    state: Any,
+    slug: str,
+    credentials: Credentials,
+    settings: Settings,
+    now: datetime,
+    user_agent: str | None,
+) -> bytes | None:
+    """A signed-in read answered from this worker's kept answers alone (no database), as
+    read_report would answer it (and recorded as a read as it would), for
+    app.reports.preview_fast_path; None when anything is not kept or the answer is not a
+    200 (the route then reads, records and answers)."""
+    kept = reading.KeptContent(preview_cache_of(state), current_generation())
+    access = KeptAccess.now(access_cache_of(state))
+    try:
+        read, viewer = read_as(NO_DATABASE, slug, credentials, settings, now, kept, access)
+    except (NeedsDatabase, FolioError):
+        return None
+    record_read(read.report_id, read.decision, viewer, user_agent)
+    return read.body
+
+
 def read_as(
     session: Session,
     slug: str,
@@ -159,9 +188,16 @@ def read_as(
     settings: Settings,
     now: datetime,
     kept: reading.KeptContent,
+    access: KeptAccess,
 ) -> tuple[reading.ReportRead, Viewer]:
-    viewer = credentials.viewer_in(session, settings)
-    return reading.read_report_json(session, slug, viewer, settings, now, kept), viewer
+    if credentials.token:
+        viewer: Viewer = access.member_for_token(
+            session, credentials.token, settings, credentials.client_ip
+        )
+    else:
+        viewer = Anonymous(client_ip=credentials.client_ip)
+    read = reading.read_report_json(session, slug, viewer, settings, now, kept, access.entitlements)
+    return read, viewer
 
 
 async def maybe_licensed(

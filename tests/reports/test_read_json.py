@@ -167,7 +167,7 @@ def settled(sent: list[str]) -> list[str]:
     return [s for s in sent if not s.startswith("PRAGMA busy_timeout")]
 
 
-def test_an_entitled_read_is_two_statements_and_a_cached_preview_none(
+def test_an_entitled_read_is_three_statements_then_none_and_a_cached_preview_none(
     client, admin, reader, catalog, report
 ):
     grant_comp(client, admin, reader, catalog.tier)
@@ -178,9 +178,9 @@ def test_an_entitled_read_is_two_statements_and_a_cached_preview_none(
     assert len(settled(sent)) <= 4, sent  # and at most one BEGIN: one transaction
     with statements() as sent:
         assert client.get(URL, headers=reader.headers).json()["access"] == "full"
-    # The report is this worker's copy now; who the reader is and what they hold are
-    # read again (R-A1).
-    assert len(selects(sent)) == 2, sent
+    # The report, who the reader is and what they hold are this worker's copies now, good
+    # until a write bumps a generation (app.holdings_cache, tests/reports/test_holdings_cache.py).
+    assert sent == [], sent
     client.get(URL)  # the anonymous preview, now cached
     with statements() as sent:
         assert client.get(URL).json()["access"] == "preview"
@@ -194,7 +194,7 @@ def test_a_paywalled_read_reads_the_tiers_once_per_generation(client, reader, re
     assert len(selects(sent)) == 5, sent
     with statements() as sent:
         assert client.get(URL, headers=reader.headers).json()["access"] == "preview"
-    assert len(selects(sent)) == 2, sent
+    assert sent == [], sent
 
 
 def test_an_edit_through_one_worker_shows_in_the_other_s_next_entitled_read(

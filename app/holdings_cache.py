@@ -1,0 +1,132 @@
+"""Who an access token's viewer is and what they hold, kept per worker (issue 12, R-A1).
+
+The entitled read's remaining cost was the database round trip for two answers that
+change only when someone writes: the token's live session (the user's role, verified
+email, disabled, erased, password change; the refresh family not revoked) and the
+viewer's entitlements (app.holdings.load_entitlements). Each worker keeps both in a small
+LRU, good while the access generation (app.access_generation) is the one read BEFORE the
+rows were: every commit that writes users, refresh-token revocations, subscriptions,
+organizations and their ranges or domains, tiers or their collections bumps it AFTER the
+commit, so a revocation through any worker is honoured by every worker on its next
+request.
+
+Time is never kept: the token's signature and `exp` are checked on every request
+(app.accounts.tokens), the token's issue time against the user's password change too, and
+each entitlement carries its `until`, which the pure rules (app.access) compare with now
+on every read. A kept list only ever holds too much for an instant that has passed, never
+too little: nothing starts granting by time alone.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+
+from sqlmodel import Session
+
+from app.access import Entitlement, Member, Viewer
+from app.access_generation import current_access_generation
+from app.accounts.refresh import live_session_row, member_from_row
+from app.accounts.tokens import INVALID_TOKEN, read_access_token
+from app.config import Settings
+from app.errors import Unauthorized
+from app.holdings import load_entitlements
+from app.reports.preview_cache import Generation
+
+MAX_ENTRIES = 4096
+_ABSENT = object()
+
+
+class AccessCache:
+    """One worker's kept answers, each with the generation it was read under (an LRU)."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self._entries: OrderedDict[Hashable, tuple[Generation, Any]] = OrderedDict()
+        self._max = max_entries
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, generation: Generation) -> Any:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] != generation:
+                return _ABSENT
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, generation: Generation, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = (generation, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def access_cache_of(state: Any) -> AccessCache:
+    """This worker's (this app's) kept viewers and holdings, on the app's state."""
+    cache = getattr(state, "access_cache", None)
+    if cache is None:
+        cache = state.access_cache = AccessCache()
+    return cache
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAccess:
+    """A request's view of the worker's cache: the generation it read first."""
+
+    cache: AccessCache
+    generation: Generation
+
+    @classmethod
+    def now(cls, cache: AccessCache) -> KeptAccess:
+        return cls(cache, current_access_generation())
+
+    def _kept(self, key: Hashable, read: Callable[[], Any]) -> Any:
+        value = self.cache.get(key, self.generation)
+        if value is _ABSENT:
+            value = read()
+            self.cache.put(key, self.generation, value)
+        return value
+
+    def member_for_token(
+        self, session: Session, token: str, settings: Settings, client_ip: str | None
+    ) -> Member:
+        """app.accounts.refresh.member_for_token, its session row kept (a dead one too)."""
+        user_id, issued_at, family = read_access_token(token, settings)
+        row = self._kept(
+            ("session", user_id, family), lambda: live_session_row(session, user_id, family)
+        )
+        member = member_from_row(row, issued_at, client_ip)
+        if member is None:
+            raise Unauthorized(INVALID_TOKEN)
+        return member
+
+    def entitlements(self, session: Session, viewer: Viewer, now: datetime) -> list[Entitlement]:
+        """app.holdings.load_entitlements, kept by what it depends on: the member (their
+        verified email's domain) and the client's address (licensed ranges)."""
+        if isinstance(viewer, Member):
+            key: Hashable = ("held", viewer.id, viewer.email_verified, viewer.email_domain)
+        else:
+            key = ("held", None, False, None)
+        return self._kept((*key, viewer.client_ip), lambda: load_entitlements(session, viewer, now))
+
+
+class NeedsDatabase(Exception):  # noqa: N818  (a signal, not an error)
+    """A read asked for something this worker does not keep."""
+
+
+class NoDatabase:
+    """Stands for the session on a read tried from kept answers only: any use of it means
+    something is not kept, and the caller does the read again with a real session."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        raise NeedsDatabase(name)
+
+
+NO_DATABASE: Any = NoDatabase()
