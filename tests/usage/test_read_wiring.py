@@ -111,3 +111,17 @@ def test_metered_and_meter_exhausted_reads_are_recorded(client_with, publish, re
         (second["id"], "preview", "meter_exhausted", reader.id),
         (second["id"], "preview", "meter_exhausted", reader.id),
     ]
+
+
+def test_a_signed_in_read_answered_from_kept_answers_is_still_one_event(
+    client, publish, reader, ledger
+):
+    """The second and third reads are answered before routing from this worker's kept
+    answers (app.holdings_cache): no database, and still recorded."""
+    report = publish(slug="r1", body=BODY)
+    url = "/api/v1/reports/r1"
+    for _ in range(3):
+        response = client.get(url, headers=reader.headers)
+        assert response.status_code == 200 and response.json()["access"] == "preview"
+    member_read = (report["id"], "preview", "subscription_required", reader.id)
+    assert ledger() == [member_read] * 3
