@@ -85,7 +85,9 @@ def server(args: list[str], env: dict[str, str], health_url: str) -> Iterator[No
 def folio(env: dict[str, str], workers: int) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    args = [str(BIN / "folio"), "serve", "--port", str(port), "--workers", str(workers)]
+    # No access line a request, like the bare servers (bench.run does the same).
+    args = [str(BIN / "folio"), "serve", "--no-access-log", "--port", str(port)]
+    args += ["--workers", str(workers)]
     with server(args, env, f"{base}/healthz"):
         yield base
 
