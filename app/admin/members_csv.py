@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from app.deps import AdminDep, SessionDep, SettingsDep, TransactionRoute, require_admin
+from app.downloads import csv_download
 from app.errors import BadRequest, Conflict, Unprocessable, error_responses
 from app.members import importing
 from app.members.export import member_csv
@@ -37,14 +38,7 @@ def export_members(
     """Every member the same filters as GET /users would list, newest first."""
     if tier is not None:
         tier_id_of(session, tier)  # an unknown tier is a 422 before the first byte
-    return StreamingResponse(
-        member_csv(q, status, tier),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": 'attachment; filename="members.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(member_csv(q, status, tier), "members.csv")
 
 
 @router.post(

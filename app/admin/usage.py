@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from app.deps import SessionDep, TransactionRoute, require_admin
+from app.downloads import csv_download
 from app.errors import NotFound, Unprocessable, error_responses
 from app.models import utcnow
 from app.usage.statistics import (
@@ -55,14 +56,7 @@ def usage_as_csv(
     """The same usage, one line per month and report."""
     first, last = month_range(session, begin, end, utcnow())
     report = organization_usage(session, organization_id, first, last)
-    return Response(
-        usage_csv(report).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{csv_filename(report)}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(usage_csv(report), csv_filename(report))
 
 
 @router.get("/turnaways", response_model=Turnaways, responses=error_responses(Unprocessable))

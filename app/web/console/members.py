@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, get_args
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from app.billing import catalog, comps
 from app.billing.schemas import CompIn
 from app.deps import SessionDep
+from app.downloads import csv_download
 from app.members import search, service
 from app.members.export import member_csv
 from app.members.schemas import MemberStatus, MemberUpdate, Role
@@ -106,14 +106,7 @@ def export_members(
             search.tier_id_of(session, filters["tier"])
         except FORM_ERRORS as exc:
             return _members_page(request, session, admin, filters, failure=failed(session, exc))
-    return StreamingResponse(
-        member_csv(**filters),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": 'attachment; filename="members.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(member_csv(**filters), "members.csv")
 
 
 def _member_page(

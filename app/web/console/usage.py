@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlmodel import Session
 
 from app.deps import SessionDep
+from app.downloads import csv_download
 from app.models import utcnow
 from app.usage.statistics import (
     counter_access,
@@ -67,14 +68,7 @@ def usage_as_csv(
     link; a bad range is the console's error page."""
     first, last = month_range(session, optional(begin), optional(end), utcnow())
     usage = organization_usage(session, org_id, first, last)
-    return Response(
-        usage_csv(usage).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{csv_filename(usage)}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(usage_csv(usage), csv_filename(usage))
 
 
 @router.get("/turnaways")
