@@ -5,33 +5,10 @@ Asserted on the SQL statements that run, never on wall-clock time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from app.db import get_engine
 from tests.support.app import create_user
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL text of every statement the app's engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _many) -> None:  # noqa: ANN001
-        # A pooled SQLite connection may first be set back to the request's busy timeout,
-        # depending on what used it last: connection upkeep, not work for this address.
-        if not statement.lstrip().upper().startswith("PRAGMA"):
-            seen.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.support.statements import statements
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/password-reset", "/api/v1/auth/magic-link"])

@@ -10,22 +10,22 @@ FOLIO_DATA_DIR.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.access_generation import current_access_generation
 from app.config import get_settings
-from app.db import get_engine, session_scope
+from app.db import session_scope
 from app.holdings_cache import AccessCache
 from app.models import User, utcnow
 from app.reports import preview_fast_path, routes
 from tests.support import stripe_events as se
 from tests.support.app import Account, Catalog
 from tests.support.served import served
+from tests.support.statements import statements
 
 SLUG = "kept-holdings"
 URL = f"/api/v1/reports/{SLUG}"
@@ -148,22 +148,6 @@ def test_two_served_workers_honour_revocations_on_the_next_read(
         httpx.Client(base_url=second.base, timeout=20) as two,
     ):
         revocations_are_honoured_by_the_other_worker(one, two, admin, reader, catalog)
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every statement the serving engine sends while the block runs (BEGIN included)."""
-    sent: list[str] = []
-
-    def note(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_a_warm_entitled_read_runs_no_statement(client, admin, reader, catalog, report):

@@ -3,19 +3,16 @@ the same as the pydantic path the pages still use, and the read stays a few stat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from app.access import Anonymous
 from app.accounts.service import member_of
 from app.config import get_settings
-from app.db import get_engine, session_scope
+from app.db import session_scope
 from app.models import User, utcnow
 from app.reports import service
 from app.reports.schemas import ReportDetail
+from tests.support.statements import statements
 
 SLUG = "sahel-drones"
 URL = f"/api/v1/reports/{SLUG}"
@@ -136,35 +133,9 @@ def test_the_anonymous_preview_is_the_known_document(client, catalog, report):
     assert "before the cut" in body["footnotes"][0]["html"]
 
 
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """Every statement the serving engine sends while the block runs."""
-    sent: list[str] = []
-
-    def note(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    engine = get_engine()
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-
-
 def selects(sent: list[str]) -> list[str]:
-    """The queries (SQLite's explicit BEGIN is the transaction, not a query; its PRAGMA
-    busy_timeout is sent when a pooled connection last served background work, such as the
-    usage ledger's flusher, and serves a request now: a setting, not a query)."""
-    return [
-        s
-        for s in settled(sent)
-        if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))
-    ]
-
-
-def settled(sent: list[str]) -> list[str]:
-    return [s for s in sent if not s.startswith("PRAGMA busy_timeout")]
+    """The queries (SQLite's explicit BEGIN is the transaction, not a query)."""
+    return [s for s in sent if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
 
 
 def test_an_entitled_read_is_three_statements_then_none_and_a_cached_preview_none(
@@ -175,7 +146,7 @@ def test_an_entitled_read_is_three_statements_then_none_and_a_cached_preview_non
         assert client.get(URL, headers=reader.headers).json()["access"] == "full"
     # The signed-in reader's live session, the report with its tags, what they hold.
     assert len(selects(sent)) == 3, sent
-    assert len(settled(sent)) <= 4, sent  # and at most one BEGIN: one transaction
+    assert len(sent) <= 4, sent  # and at most one BEGIN: one transaction
     with statements() as sent:
         assert client.get(URL, headers=reader.headers).json()["access"] == "full"
     # The report, who the reader is and what they hold are this worker's copies now, good
