@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.models import Subscription
 from tests.support.live_server import live_server
 from tests.support.stripe_events import WEBHOOK_SECRET
-from tests.support.stripe_fixtures import EmulatorHandle
+from tests.support.stripe_fixtures import EmulatorHandle, sell_monthly_at_emulator
 
 
 @pytest.fixture
@@ -35,29 +35,7 @@ def stripe_live(stripe_emulator: EmulatorHandle, monkeypatch) -> Iterator[Emulat
 @pytest.fixture
 def stripe_tier(client, admin, catalog, stripe_live) -> str:
     """A tier whose monthly price exists in the emulator."""
-    price = stripe_live.client("sk_test_folio").v1.prices.create(
-        params={
-            "unit_amount": 1900,
-            "currency": "usd",
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Threat Pro"},
-        }
-    )
-    response = client.patch(
-        f"/api/v1/admin/tiers/{catalog.tier}",
-        headers=admin.headers,
-        json={
-            "prices": [
-                {
-                    "interval": "month",
-                    "amount": 1900,
-                    "currency": "usd",
-                    "stripe_price_id": price.id,
-                }
-            ]
-        },
-    )
-    assert response.status_code == 200, response.text
+    sell_monthly_at_emulator(client, admin.headers, catalog.tier, stripe_live, "sk_test_folio")
     return catalog.tier
 
 

@@ -15,7 +15,7 @@ from app.db import session_scope
 from app.models import AuditEntry, StripeEvent, Subscription, User
 from tests.support.served import Served, served
 from tests.support.stripe_events import WEBHOOK_SECRET, sign
-from tests.support.stripe_fixtures import EmulatorHandle
+from tests.support.stripe_fixtures import EmulatorHandle, sell_monthly_at_emulator
 from tests.support.stripe_proxy import StripeEdge, stripe_edge
 
 API_KEY = "sk_test_folio"
@@ -76,29 +76,7 @@ def edge(module_edge: StripeEdge, emulator: EmulatorHandle) -> Iterator[StripeEd
 @pytest.fixture
 def sold_tier(client, admin, catalog, emulator: EmulatorHandle) -> str:
     """The catalog's tier with a monthly price that exists at the emulator."""
-    price = emulator.client(API_KEY).v1.prices.create(
-        params={
-            "unit_amount": 1900,
-            "currency": "usd",
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Threat Pro"},
-        }
-    )
-    response = client.patch(
-        f"/api/v1/admin/tiers/{catalog.tier}",
-        headers=admin.headers,
-        json={
-            "prices": [
-                {
-                    "interval": "month",
-                    "amount": 1900,
-                    "currency": "usd",
-                    "stripe_price_id": price.id,
-                }
-            ]
-        },
-    )
-    assert response.status_code == 200, response.text
+    sell_monthly_at_emulator(client, admin.headers, catalog.tier, emulator, API_KEY)
     get_settings.cache_clear()
     return catalog.tier
 

@@ -281,3 +281,22 @@ class WebhookInbox:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def sell_monthly_at_emulator(
+    client: Any, admin_headers: dict[str, str], tier: str, emulator: EmulatorHandle, api_key: str
+) -> None:
+    """Gives `tier` a 19 USD monthly price that exists at the emulator (through the admin API)."""
+    price = emulator.client(api_key).v1.prices.create(
+        params={
+            "unit_amount": 1900,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Threat Pro"},
+        }
+    )
+    monthly = {"interval": "month", "amount": 1900, "currency": "usd", "stripe_price_id": price.id}
+    response = client.patch(
+        f"/api/v1/admin/tiers/{tier}", headers=admin_headers, json={"prices": [monthly]}
+    )
+    assert response.status_code == 200, response.text
