@@ -70,17 +70,6 @@ def _note_flushed_writes(session: Session, _flush: UOWTransaction) -> None:
         session.info[_STALE] = True
 
 
-def _only_rotates(statement: Any) -> bool:
-    """An UPDATE of refresh tokens that sets rotated_at alone (a refresh) ends no
-    session: whether a session stands is revoked_at. Unknown shapes count as stale."""
-    if not getattr(statement, "is_update", False):
-        return False
-    values = getattr(statement, "_values", None)
-    if not values:
-        return False
-    return {getattr(column, "key", column) for column in values} == {"rotated_at"}
-
-
 @event.listens_for(Session, "do_orm_execute")
 def _note_statement_writes(state: ORMExecuteState) -> None:
     """Bulk UPDATE/DELETE/INSERT statements run through the session (no flush)."""
@@ -90,7 +79,11 @@ def _note_statement_writes(state: ORMExecuteState) -> None:
     name = getattr(table, "name", None)
     if name not in ACCESS_TABLES:
         return
-    if name == _REFRESH_TOKENS and (state.is_insert or _only_rotates(state.statement)):
+    # A new refresh token (sign-in, rotation) and a statement marked access-neutral (a
+    # refresh spending its token) end no session.
+    if name == _REFRESH_TOKENS and state.is_insert:
+        return
+    if state.execution_options.get("folio_access_neutral"):
         return
     state.session.info[_STALE] = True
 

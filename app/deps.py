@@ -157,13 +157,6 @@ class Credentials:
     token: str | None
     client_ip: str | None
 
-    def viewer_in(self, session: Session, settings: Settings) -> Viewer:
-        """The viewer, read with the caller's session (a route that does its database
-        work in one hop reads the viewer there too); a bad token is a 401."""
-        if not self.token:
-            return Anonymous(client_ip=self.client_ip)
-        return member_for_token(session, self.token, settings, self.client_ip)
-
 
 async def get_credentials(
     request: Request,

@@ -101,7 +101,8 @@ def rotate_refresh_token(
             RefreshToken.expires_at > now,
         )
         .values(rotated_at=now)
-        .execution_options(synchronize_session=False)
+        # A refresh ends no session (revoked_at does): every worker keeps its kept access.
+        .execution_options(synchronize_session=False, folio_access_neutral=True)
     )
     user = session.get(User, row.user_id)
     usable = user is not None and not user.disabled and user.erased_at is None

@@ -78,9 +78,7 @@ class CachedPreviewFastPath:
         if entry is None:
             return False
         forwarded_for = if_none_match = user_agent = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                return False
+        for name, value in scope["headers"]:  # no authorization header: the loop above
             if name == b"cookie" and SESSION_COOKIE in value:
                 return False
             if name == b"x-forwarded-for" and forwarded_for is None:
