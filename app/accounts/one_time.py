@@ -105,6 +105,12 @@ def _find(session: Session, token: str, purpose: str) -> OneTimeToken | None:
     return row
 
 
+def is_live(session: Session, token: str, purpose: str, now: datetime) -> bool:
+    """Whether this link could still be spent (redeem decides; this only reads)."""
+    row = _find(session, token, purpose)
+    return row is not None and row.used_at is None and row.expires_at > now
+
+
 def redeem(session: Session, token: str, purpose: str, now: datetime) -> OneTimeToken:
     """Spends a verification or reset token once, or BadRequest."""
     row = _find(session, token, purpose)

@@ -275,7 +275,11 @@ def confirm_password_reset(
     """No sign-in follows (OWASP): the reader signs in with the new password."""
     check_password_length(password)
     # Hashed before the link is spent: the write transaction (SQLite's write lock) begins
-    # at redeem, and argon2 is not to run inside it.
+    # at redeem, and argon2 is not to run inside it. A dead link is refused first, read
+    # apart, so a made-up token costs a lookup, never an argon2 hash.
+    with reading_apart(session) as reader:
+        if not one_time.is_live(reader, token, one_time.RESET, now):
+            raise BadRequest(one_time.DEAD_LINK)
     password_hash = hash_password(password)
     row = one_time.redeem(session, token, one_time.RESET, now)
     user = session.get(User, row.user_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import argon2
 import pytest
 
 from app.accounts import service
@@ -103,3 +104,23 @@ def test_made_up_reset_tokens_are_400(client):
     response = _confirm(client, "made-up-token")
     assert response.status_code == 400
     assert response.json() == {"detail": "This link is invalid or has expired."}
+
+
+def test_a_dead_reset_link_is_refused_before_any_argon2_hash(client, mailbox, reader, monkeypatch):
+    """Made-up, spent and expired links cost a lookup: argon2 (observed on argon2-cffi, the
+    library pwdlib calls) runs only for a link that can still be spent."""
+    hashed: list[str] = []
+    original = argon2.PasswordHasher.hash
+
+    def spy(self, password, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hashed.append(password)
+        return original(self, password, *args, **kwargs)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "hash", spy)
+    assert _confirm(client, "made-up-token").status_code == 400
+    _ask(client, reader.email)
+    token = mailbox.token("reset", to=reader.email)
+    assert _confirm(client, token).status_code == 204
+    assert hashed == [NEW_PASSWORD]
+    assert _confirm(client, token, "a second new passphrase").status_code == 400  # spent
+    assert hashed == [NEW_PASSWORD]
