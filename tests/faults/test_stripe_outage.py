@@ -96,6 +96,7 @@ def test_stripe_hanging_makes_checkout_and_portal_a_503_within_the_timeout_while
     deadline = time.monotonic() + 10
     while len(edge.requests) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)  # until both are waiting on Stripe
+    assert len(edge.requests) >= 2, "the checkout and the portal never reached Stripe"
     # Meanwhile Stripe delivers events for both readers: each is applied at once.
     slowest = 0.0
     for n, (user, customer) in enumerate([(reader.id, "cus_new"), (member.id, "cus_member")]):
