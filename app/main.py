@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,6 +113,21 @@ def database_error_response(request: Request, exc: Exception) -> Response:
     return error_page(request, Anonymous(), error)
 
 
+_startup_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Once a process, after startup: move every object alive now (modules, the app, its
+    routes; ~230,000 of them) out of the cyclic collector's reach. Otherwise each full
+    collection a busy worker runs walks them all: measured as 140 ms pauses a few times a
+    minute, the read's p99 under load (bench.run)."""
+    global _startup_heap_frozen
+    if not _startup_heap_frozen:
+        _startup_heap_frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
 
@@ -126,6 +142,7 @@ def create_app() -> FastAPI:
         if sender is not None:
             sender.start()
         usage_recorder.start()  # reading events: written in batches every second
+        freeze_startup_heap()
         try:
             yield
         finally:

@@ -19,7 +19,11 @@ class ReadingEvent(SQLModel, table=True):
     report_id: int = Field(
         sa_column=Column(Integer, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False)
     )
-    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)  # the last read of the row's group
+    # Identical reads within one flush are one row (app/usage/recorder.py): the first read's
+    # time when there were several, and how many.
+    first_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    repeats: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     outcome: str = Field(max_length=8)  # full | preview
     reason: str = Field(max_length=32)  # the access decision's reason
     access_type: str = Field(max_length=16)  # COUNTER: Controlled | Free_To_Read | Open

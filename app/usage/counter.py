@@ -4,7 +4,9 @@ The rules (Code of Practice 5.1, sections 3.3 and 7):
 - Only reads attributed to an organization count, and never a robot's.
 - A user is a member (by id) or an anonymous session key (IP + user agent, keyed).
 - Double clicks: the same user, item and action within 30 seconds of the previous one
-  are one action (a chain of them counts once, as its last click).
+  are one action (a chain of them counts once, as its last click). A ledger row may hold
+  several identical clicks (`first_at` to `occurred_at`, app/usage/recorder.py), always
+  one chain: `chain_ends` links rows by the gap from one's last click to the next's first.
 - A user-session is the user + the date + the hour (the Code's surrogate session).
 - Every read is an Investigation (a preview shows the item's summary and teaser); a full
   read is also a Request. A preview refused for want of a licence is also a No_License
@@ -19,8 +21,10 @@ does nothing twice, and a report can tell "no usage" from "not processed yet".
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
@@ -67,9 +71,38 @@ class _Counts:
     requested: set[tuple[str, int]] = field(default_factory=set)
 
 
+class Clicks(Protocol):
+    """A ledger row: one click, or identical clicks from first_at to occurred_at."""
+
+    @property
+    def first_at(self) -> datetime: ...
+
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+C = TypeVar("C", bound=Clicks)
+DOUBLE_CLICK_WINDOW = timedelta(seconds=DOUBLE_CLICK_SECONDS)
+
+
+def chain_ends(rows: Iterable[C], chain_of: Callable[[C], Hashable]) -> Iterator[C]:
+    """COUNTER's double-click rule over rows in time order: rows of one chain key (user,
+    item, action) each beginning within 30 seconds of the previous one's last click are
+    one action. Yields the last row of every chain: the one the Code counts."""
+    open_chains: dict[Hashable, C] = {}
+    for row in rows:
+        key = chain_of(row)
+        earlier = open_chains.get(key)
+        if earlier is not None and row.first_at - earlier.occurred_at > DOUBLE_CLICK_WINDOW:
+            yield earlier
+        open_chains[key] = row  # a click within 30 s continues the chain
+    yield from open_chains.values()
+
+
 @dataclass(frozen=True, slots=True)
 class _Read:
     report_id: int
+    first_at: datetime
     occurred_at: datetime
     outcome: str
     reason: str
@@ -82,11 +115,7 @@ def count_month(reads: list[_Read]) -> dict[tuple[int, int, str], dict[str, int]
     """The COUNTER counts of one month's reads (in time order), by (organization, report,
     access type)."""
     counts: dict[tuple[int, int, str], _Counts] = defaultdict(_Counts)
-    # The last click of each (user, item, action) chain still open, by its key.
-    open_chains: dict[tuple[str, int, str, str], _Read] = {}
-    window = timedelta(seconds=DOUBLE_CLICK_SECONDS)
-
-    def close(read: _Read) -> None:
+    for read in chain_ends(reads, lambda r: (r.user, r.report_id, r.outcome, r.reason)):
         # Counted once, as the chain's last click; unique items once per user-session
         # (user + date + hour), so a unique count never exceeds its total.
         c = counts[(read.organization_id, read.report_id, read.access_type)]
@@ -100,15 +129,6 @@ def count_month(reads: list[_Read]) -> dict[tuple[int, int, str], dict[str, int]
             c.no_license += 1
         elif read.reason in LIMIT_EXCEEDED_REASONS:
             c.limit_exceeded += 1
-
-    for read in reads:
-        key = (read.user, read.report_id, read.outcome, read.reason)
-        earlier = open_chains.get(key)
-        if earlier is not None and read.occurred_at - earlier.occurred_at > window:
-            close(earlier)
-        open_chains[key] = read  # a click within 30 s replaces the earlier one
-    for read in open_chains.values():
-        close(read)
     return {
         key: {
             "total_item_investigations": c.total_item_investigations,
@@ -127,6 +147,7 @@ def _month_reads(session: Session, month: date) -> list[_Read]:
     rows = session.execute(
         select(
             e.report_id,
+            func.coalesce(e.first_at, e.occurred_at),
             e.occurred_at,
             e.outcome,
             e.reason,
@@ -147,6 +168,7 @@ def _month_reads(session: Session, month: date) -> list[_Read]:
     return [
         _Read(
             report_id,
+            first,
             at,
             outcome,
             reason,
@@ -154,7 +176,7 @@ def _month_reads(session: Session, month: date) -> list[_Read]:
             org_id,
             f"m{member_id}" if member_id is not None else f"s{key}",
         )
-        for report_id, at, outcome, reason, access_type, org_id, member_id, key in rows
+        for report_id, first, at, outcome, reason, access_type, org_id, member_id, key in rows
     ]
 
 

@@ -1,8 +1,16 @@
-"""Records every report read: an in-memory append on the request, written in batches by a
+"""Records every report read: an in-memory note on the request, written in batches by a
 background thread at least every second (a crash loses at most that second, never a read).
 
-The request does no I/O and no hashing: `record_read` appends the decision, the viewer
-and the user agent to a deque. The flusher then, off the request:
+The request does no I/O, no hashing and keeps no object per read: `record_read` counts the
+read into the group of identical reads (same report, decision, viewer, user agent and UTC
+day) noted since the last flush. A group is one ledger row with `repeats`, `first_at` and
+`occurred_at` (the last read). COUNTER's double-click rule counts a chain of clicks within
+30 seconds of each other once, as its last click, and a group never spans a gap over 30
+seconds, so app.usage.counter counts a group exactly as it would count its reads one by one.
+One reader hammering one report at 10,000 reads a second thus costs the ledger a row a
+second, not 10,000; distinct readers still cost a row each.
+
+The flusher then, off the request:
 - attributes the read to an organization: the licence that granted it, else the live
   licence whose IP range holds the client or whose domain covers the verified email
   (app.holdings.matching_licences, the same lookup the access decision's loader uses);
@@ -28,20 +36,23 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.access import Decision, Reason, Viewer
+from app.access import Access, Decision, Reason, Viewer
 from app.config import get_settings
 from app.db import session_scope
 from app.holdings import matching_licences
-from app.models import ReadingEvent, utcnow
+from app.models import ReadingEvent
+from app.usage.counter import DOUBLE_CLICK_SECONDS
 from app.usage.robots import is_robot
 
 log = logging.getLogger("folio.usage")
 
 FLUSH_SECONDS = 1.0
-# Past this many unwritten events (a database down for a long while) the oldest go: memory
-# stays bounded and reads never wait for the ledger.
+# Past this many unwritten groups (a database down for a long while) new ones are dropped:
+# memory stays bounded and reads never wait for the ledger.
 MAX_PENDING = 200_000
+CHUNK = 200  # groups a transaction of the flusher writes at most
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+SECONDS_A_DAY = 86_400
 
 # COUNTER Access_Type from the decision's reason. decide_access checks public,
 # complimentary and free_after before anything about the viewer, so the same report at the
@@ -58,17 +69,68 @@ def counter_access_type(reason: Reason | str) -> str:
     return "Controlled"
 
 
+# What makes reads the same read for the ledger: report, outcome, reason, the licence that
+# granted it (organization reference or None), viewer, user agent, UTC day number.
+ReadKey = tuple[int, Access, Reason, str | None, Viewer, str | None, int]
+
+
+@dataclass(slots=True)
+class _Group:
+    """Identical reads since the last flush, as epoch seconds."""
+
+    first: float
+    last: float
+    repeats: int = 1
+
+    def takes(self, at: float) -> bool:
+        # Within 30 s of the group's ends, so its reads stay one double-click chain.
+        return self.first - DOUBLE_CLICK_SECONDS <= at <= self.last + DOUBLE_CLICK_SECONDS
+
+    def add(self, at: float) -> None:
+        self.repeats += 1
+        if at > self.last:
+            self.last = at
+        elif at < self.first:
+            self.first = at
+
+
 @dataclass(frozen=True, slots=True)
 class PendingRead:
+    """A group of identical reads waiting for the flusher."""
+
     report_id: int
-    occurred_at: datetime
-    decision: Decision
+    access: Access
+    reason: Reason
+    licence: str | None
     viewer: Viewer
     user_agent: str | None
+    first: float
+    last: float
+    repeats: int
+
+    @property
+    def occurred_at(self) -> datetime:
+        """The group's last read: the click COUNTER counts."""
+        return datetime.fromtimestamp(self.last, UTC)
+
+    @property
+    def first_at(self) -> datetime | None:
+        return datetime.fromtimestamp(self.first, UTC) if self.first != self.last else None
+
+    @classmethod
+    def of(cls, key: ReadKey, group: _Group) -> PendingRead:
+        report_id, access, reason, licence, viewer, user_agent, _day = key
+        return cls(
+            report_id, access, reason, licence, viewer, user_agent, group.first, group.last,
+            group.repeats,
+        )  # fmt: skip
 
 
-_pending: deque[PendingRead] = deque(maxlen=MAX_PENDING)
-CHUNK = 200  # reads a transaction of the flusher writes at most
+_lock = threading.Lock()  # guards _groups and _closed (held for a dict lookup or a swap)
+_groups: dict[ReadKey, _Group] = {}
+_closed: list[PendingRead] = []  # groups ended by a gap over 30 s before any flush
+_unwritten: deque[PendingRead] = deque(maxlen=MAX_PENDING)  # taken, not written yet
+_dropped = 0
 _flush_lock = threading.Lock()
 _state_lock = threading.Lock()
 _stop = threading.Event()
@@ -85,10 +147,37 @@ def record_read(
 ) -> None:
     """Call once per report read (API, page, private feed), after the access decision.
     Never raises, never touches the database: the flusher writes it within a second."""
+    global _dropped
     try:
         if not get_settings().usage_recording:
             return
-        _pending.append(PendingRead(report_id, now or utcnow(), decision, viewer, user_agent))
+        at = time.time() if now is None else now.timestamp()
+        entitlement = decision.entitlement
+        licence = (
+            entitlement.reference
+            if entitlement is not None and entitlement.source == "organization"
+            else None
+        )
+        key = (
+            report_id,
+            decision.access,
+            decision.reason,
+            licence,
+            viewer,
+            user_agent,
+            int(at // SECONDS_A_DAY),
+        )
+        with _lock:
+            group = _groups.get(key)
+            if group is not None and group.takes(at):
+                group.add(at)
+                return
+            if group is not None:
+                _closed.append(PendingRead.of(key, group))
+            if len(_groups) < MAX_PENDING:
+                _groups[key] = _Group(at, at)
+            else:
+                _dropped += 1
     except Exception:  # recording must never cost a reader the read
         log.exception("reading event not recorded")
 
@@ -128,26 +217,42 @@ def _run() -> None:
 
 
 def pending_count() -> int:
-    return len(_pending)
+    """Reads noted and not written yet."""
+    with _lock:
+        noted = sum(group.repeats for group in _groups.values())
+        noted += sum(read.repeats for read in _closed)
+    return noted + sum(read.repeats for read in list(_unwritten))
 
 
 def flush() -> int:
-    """Write every pending read now, in transactions of at most CHUNK reads; returns how
-    many were written. Between chunks the flusher lets the requests run: one transaction
-    of a busy second's reads held the interpreter long enough to show in the reads' p99."""
+    """Write every pending read now, in transactions of at most CHUNK groups; returns how
+    many reads were written. Between chunks the flusher lets the requests run."""
     written = 0
     with _flush_lock:
+        _take_noted()
         while batch := _take(CHUNK):
             written += _write(batch)
             time.sleep(0)
     return written
 
 
+def _take_noted() -> None:
+    """Move the groups noted so far to the flusher's own queue (a swap under the lock)."""
+    global _groups, _closed, _dropped
+    with _lock:
+        groups, closed, dropped = _groups, _closed, _dropped
+        _groups, _closed, _dropped = {}, [], 0
+    if dropped:
+        log.warning("%d reads not recorded: %d unwritten groups already held", dropped, MAX_PENDING)
+    _unwritten.extend(closed)
+    _unwritten.extend(PendingRead.of(key, group) for key, group in groups.items())
+
+
 def _take(most: int) -> list[PendingRead]:
     batch: list[PendingRead] = []
-    while _pending and len(batch) < most:
+    while _unwritten and len(batch) < most:
         try:
-            batch.append(_pending.popleft())
+            batch.append(_unwritten.popleft())
         except IndexError:
             break
     return batch
@@ -163,9 +268,9 @@ def _write(batch: list[PendingRead]) -> int:
         return _write_each(rows)
     except Exception:
         # Put them back in order for the next try (newer reads may have arrived).
-        _pending.extendleft(reversed(batch))
+        _unwritten.extendleft(reversed(batch))
         raise
-    return len(batch)
+    return sum(read.repeats for read in batch)
 
 
 def _write_each(rows: list[dict[str, Any]]) -> int:
@@ -174,7 +279,7 @@ def _write_each(rows: list[dict[str, Any]]) -> int:
         try:
             with session_scope() as session:
                 insert_rows(session, [row])
-            written += 1
+            written += row["repeats"]
         except IntegrityError:
             log.info("reading event of a removed report or member dropped")
     return written
@@ -183,6 +288,8 @@ def _write_each(rows: list[dict[str, Any]]) -> int:
 LEDGER_COLUMNS = (
     "report_id",
     "occurred_at",
+    "first_at",
+    "repeats",
     "outcome",
     "reason",
     "access_type",
@@ -207,10 +314,7 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     statement = f"INSERT INTO {ReadingEvent.__tablename__} ({columns}) VALUES ({markers})"  # noqa: S608
     values = [tuple(row[column] for column in LEDGER_COLUMNS) for row in rows]
     if sqlite:  # SQLite keeps naive UTC text, as app.models.base.UTCDateTime writes it
-        at = LEDGER_COLUMNS.index("occurred_at")
-        values = [
-            (*v[:at], v[at].astimezone(UTC).strftime(SQLITE_DATETIME), *v[at + 1 :]) for v in values
-        ]
+        values = [tuple(_sqlite_value(value) for value in v) for v in values]
     cursor = connection.connection.cursor()
     try:
         cursor.executemany(statement, values)
@@ -220,6 +324,12 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
         cursor.close()
 
 
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime(SQLITE_DATETIME)
+    return value
+
+
 def ledger_rows(session: Session, batch: list[PendingRead]) -> list[dict[str, Any]]:
     """The rows the ledger keeps for these reads: no IP address, no email."""
     secret = get_settings().secret_key.encode()
@@ -227,7 +337,7 @@ def ledger_rows(session: Session, batch: list[PendingRead]) -> list[dict[str, An
     keys: dict[tuple[object, str | None, str | None], str] = {}
     rows = []
     for read in batch:
-        viewer, decision = read.viewer, read.decision
+        viewer = read.viewer
         organization_id = _attributed(session, read, attributions)
         verified_domain = (
             viewer.email_domain  # type: ignore[union-attr]
@@ -238,9 +348,11 @@ def ledger_rows(session: Session, batch: list[PendingRead]) -> list[dict[str, An
             {
                 "report_id": read.report_id,
                 "occurred_at": read.occurred_at,
-                "outcome": str(decision.access),
-                "reason": str(decision.reason),
-                "access_type": counter_access_type(decision.reason),
+                "first_at": read.first_at,
+                "repeats": read.repeats,
+                "outcome": str(read.access),
+                "reason": str(read.reason),
+                "access_type": counter_access_type(read.reason),
                 "organization_id": organization_id,
                 "member_id": viewer.id if viewer.is_member else None,  # type: ignore[union-attr]
                 "session_key": None if viewer.is_member else _key(secret, read, keys),
@@ -270,11 +382,11 @@ def _attributed(
     read: PendingRead,
     cache: dict[tuple[str | None, str | None], int | None],
 ) -> int | None:
-    viewer, entitlement = read.viewer, read.decision.entitlement
+    viewer = read.viewer
     if viewer.is_staff:
         return None
-    if entitlement is not None and entitlement.source == "organization":
-        return int(entitlement.reference.rpartition(":")[2])
+    if read.licence is not None:  # the licence that granted the read
+        return int(read.licence.rpartition(":")[2])
     domain = viewer.email_domain if viewer.is_member and viewer.email_verified else None  # type: ignore[union-attr]
     key = (viewer.client_ip, domain)
     if key not in cache:

@@ -19,7 +19,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
@@ -35,10 +35,10 @@ from app.models import (
     UsageMonthly,
 )
 from app.usage.counter import (
-    DOUBLE_CLICK_SECONDS,
     LIMIT_EXCEEDED_REASONS,
     NO_LICENSE_REASONS,
     as_instant,
+    chain_ends,
     month_start,
     next_month,
     previous_month,
@@ -302,7 +302,6 @@ def count_domain_turnaways(session: Session, months: Iterable[date]) -> int:
     The same rules as usage_monthly: robots out, and the same reader's clicks on the same
     report with the same outcome within 30 seconds of the previous one count once."""
     written = 0
-    window = timedelta(seconds=DOUBLE_CLICK_SECONDS)
     e = ReadingEvent
     for month in months:
         session.execute(
@@ -310,7 +309,13 @@ def count_domain_turnaways(session: Session, months: Iterable[date]) -> int:
         )
         events = session.execute(
             select(
-                e.reader_domain, e.report_id, e.reason, e.member_id, e.session_key, e.occurred_at
+                e.reader_domain,
+                e.report_id,
+                e.reason,
+                e.member_id,
+                e.session_key,
+                func.coalesce(e.first_at, e.occurred_at).label("first_at"),
+                e.occurred_at,
             )
             .where(
                 e.occurred_at >= as_instant(month),
@@ -326,15 +331,10 @@ def count_domain_turnaways(session: Session, months: Iterable[date]) -> int:
         counts: dict[tuple[str, int], dict[str, int]] = defaultdict(
             lambda: {"no_license": 0, "limit_exceeded": 0}
         )
-        last_click: dict[tuple[object, ...], datetime] = {}
-        for domain, report_id, reason, member_id, key, occurred_at in events:
-            chain = (member_id, key, report_id, reason)
-            previous = last_click.get(chain)
-            last_click[chain] = occurred_at
-            if previous is not None and occurred_at - previous <= window:
-                continue  # a double click: the chain is already counted
-            metric = "no_license" if reason in NO_LICENSE_REASONS else "limit_exceeded"
-            counts[(domain, report_id)][metric] += 1
+        chains = chain_ends(events, lambda r: (r.member_id, r.session_key, r.report_id, r.reason))
+        for denial in chains:
+            metric = "no_license" if denial.reason in NO_LICENSE_REASONS else "limit_exceeded"
+            counts[(denial.reader_domain, denial.report_id)][metric] += 1
         rows = [
             {"month": month, "reader_domain": domain, "report_id": report_id} | metrics
             for (domain, report_id), metrics in counts.items()

@@ -17,7 +17,7 @@ from tests.faults.mail_server import SlowCollector, SwitchableSmtp, outbox_rows,
 from tests.support.app import DEFAULT_PASSWORD, create_user
 from tests.support.served import served
 
-SIGN_INS = 8
+SIGN_INS = 16  # ~0.2 s of argon2 on two cores: most are still in flight at SIGTERM
 RECIPIENTS = [f"reader{n}@example.org" for n in range(12)]
 
 
@@ -73,7 +73,11 @@ def test_sigterm_finishes_requests_in_flight_and_leaves_no_claimed_email_behind(
             ]
             for login in logins:
                 login.start()
-            time.sleep(0.2)  # received: argon2 is running for them (two cores, ~0.1 s each)
+            # The first answer: the rest are received and waiting on argon2 (~0.1 s each,
+            # two cores). A fixed sleep here let every sign-in finish on a quiet machine.
+            deadline = time.monotonic() + 10
+            while not answers and time.monotonic() < deadline:
+                time.sleep(0.002)
             started = time.monotonic()
             exit_code = server.stop(signal.SIGTERM, timeout=30)
             took = time.monotonic() - started

@@ -23,6 +23,7 @@ def ledger():
         session.execute(delete(ReadingEvent))
 
     def events() -> list[tuple[int, str, str, int | None]]:
+        """One tuple a read: a row of identical reads counts `repeats` times."""
         recorder.flush()
         with session_scope() as session:
             rows = session.execute(
@@ -31,9 +32,10 @@ def ledger():
                     ReadingEvent.outcome,
                     ReadingEvent.reason,
                     ReadingEvent.member_id,
+                    ReadingEvent.repeats,
                 ).order_by(ReadingEvent.id)
             )
-            return [tuple(row) for row in rows]  # type: ignore[misc]
+            return [tuple(row[:4]) for row in rows for _ in range(row.repeats)]  # type: ignore[misc]
 
     return events
 
