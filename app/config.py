@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(1.0, gt=0)
     # The app's lifespan runs the outbox sender: on/off; unset means on, except under tests.
     outbox_sender: bool | None = None
+    # Refusals (4xx) of one email before it is failed; passes during an outage do not count.
     outbox_max_attempts: int = Field(6, ge=1, le=50)
     outbox_retry_seconds: float = Field(30.0, gt=0)  # first retry; doubles on each failure
     emails_per_address_per_hour: int = Field(3, ge=1)  # per kind (verify, reset, magic, ...)

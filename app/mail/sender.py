@@ -4,9 +4,11 @@ Statuses: `pending` (due at next_attempt_at) -> `sending` (claimed, leased) -> `
 a failed attempt goes back to `pending` with a doubled delay (at most an hour), and to
 `failed` on a permanent (5xx) refusal or after FOLIO_OUTBOX_MAX_ATTEMPTS refusals of that
 email. A mail server that cannot be reached is an outage, not the email's fault: the email
-waits (attempts still counted, the delay still doubling) until the server is back, and is
-given up only once it is a day old. Without FOLIO_SMTP_HOST an email is written to the log
-instead and marked `logged`.
+waits (its attempts counted and the delay still doubling, but no refusal counted) until the
+server is back, and is given up only once it is a day old. So `attempts` counts every pass
+and `refusals` only the server's 4xx/5xx answers for that email: an email that waited out a
+long outage still has its whole allowance when the server greylists it. Without
+FOLIO_SMTP_HOST an email is written to the log instead and marked `logged`.
 
 Claiming commits `sending` before the SMTP conversation starts, in a transaction that
 locks the rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), so
@@ -52,6 +54,7 @@ class Claimed:
     body_text: str
     body_html: str
     attempts: int
+    refusals: int
     created_at: datetime
 
 
@@ -92,6 +95,7 @@ def claim_due(
                 row.body_text,
                 row.body_html,  # type: ignore[arg-type]
                 row.attempts,
+                row.refusals,
                 row.created_at,
             )
             for row in rows
@@ -122,8 +126,11 @@ def _record(
     status: str,
     error: str = "",
     retry_at: datetime | None = None,
+    refused: bool = False,
 ) -> None:
     values: dict[str, object] = {"status": status, "last_error": error[:2000]}
+    if refused:
+        values["refusals"] = OutboxEmail.refusals + 1
     if status in ("sent", "logged"):
         values["sent_at"] = now
     if retry_at is not None:
@@ -144,22 +151,29 @@ def _record_failure(
     now: datetime,
     *,
     permanent: bool = False,
+    refused: bool = False,
     server_unreachable: bool = False,
 ) -> None:
+    """`refused`: the server answered 4xx/5xx for this email (the only failures
+    FOLIO_OUTBOX_MAX_ATTEMPTS counts); `server_unreachable`: no answer at all, so only the
+    email's age can give it up."""
+    refusals = email.refusals + 1 if refused else email.refusals
     if server_unreachable:
         give_up = now - email.created_at >= UNREACHABLE_GIVE_UP
     else:
-        give_up = email.attempts >= settings.outbox_max_attempts
+        give_up = refusals >= settings.outbox_max_attempts
     if permanent or give_up:
         log.error("email %s to %s failed for good: %s", email.id, email.recipient, error)
-        _record(email, engine, now, status="failed", error=error)
+        _record(email, engine, now, status="failed", error=error, refused=refused)
         return
     delay = timedelta(seconds=settings.outbox_retry_seconds * 2 ** (email.attempts - 1))
     log.warning(
-        "email %s to %s failed (attempt %s), retrying: %s",
+        "email %s to %s failed (attempt %s, refusals %s of %s), retrying: %s",
         email.id,
         email.recipient,
         email.attempts,
+        refusals,
+        settings.outbox_max_attempts,
         error,
     )
     _record(
@@ -169,6 +183,7 @@ def _record_failure(
         status="pending",
         error=error,
         retry_at=now + min(delay, MAX_RETRY_DELAY),
+        refused=refused,
     )
 
 
@@ -258,7 +273,13 @@ def deliver_due(
                     _record_failure(email, str(exc), settings, engine, now, permanent=True)
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
                     _record_failure(
-                        email, repr(exc), settings, engine, now, permanent=_is_permanent(exc)
+                        email,
+                        repr(exc),
+                        settings,
+                        engine,
+                        now,
+                        permanent=_is_permanent(exc),
+                        refused=True,
                     )
                 else:
                     _record(email, engine, now, status="sent")

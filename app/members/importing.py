@@ -331,6 +331,7 @@ def _invitation(settings: Settings, row: GoodRow, token: str, now: datetime) -> 
         "body_html": seal(rendered.html, settings),
         "status": "pending",
         "attempts": 0,
+        "refusals": 0,
         "last_error": "",
         "next_attempt_at": now,
         "created_at": now,

@@ -22,7 +22,10 @@ class OutboxEmail(SQLModel, table=True):
     body_text: str = Field(sa_type=Text)
     body_html: str = Field(default="", sa_type=Text)
     status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    # Every time a sender took it, a pass while the mail server was unreachable included.
     attempts: int = Field(default=0)
+    # Times the mail server answered 4xx/5xx for it: what FOLIO_OUTBOX_MAX_ATTEMPTS limits.
+    refusals: int = Field(default=0)
     last_error: str = Field(default="", sa_type=Text)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,7 +1,8 @@
 """F5: the mail server is down while readers register and reset passwords, then returns.
 
 Requests that send email still answer 202 (the email is only written to the outbox); the
-outbox keeps each email pending, retrying with a growing delay, past the attempt limit;
+outbox keeps each email pending, retrying with a growing delay, past the attempt limit (which
+counts only the server's refusals, so a greylisting answer after the outage is retried);
 once the server is back each email arrives exactly once.
 """
 
@@ -71,5 +72,36 @@ def test_smtp_down_keeps_emails_pending_with_backoff_and_delivers_each_once_when
             time.sleep(0.5)  # room for a duplicate to show up, if there were one
             assert sorted(m["To"] for m in smtp.messages) == sorted(recipients)
             assert server.process.poll() is None
+    finally:
+        smtp.stop()
+
+
+def test_after_an_outage_longer_than_the_limit_a_greylisting_answer_is_retried_not_failed(
+    tmp_path,
+):
+    smtp = SwitchableSmtp()  # down
+    try:
+        with served(tmp_path, env={**SENDER, **smtp.env()}) as server:
+            with httpx.Client(base_url=server.base, timeout=10) as client:
+                response = client.post(
+                    "/api/v1/auth/register",
+                    json={"email": "grey@example.org", "password": "long passphrase"},
+                )
+                assert response.status_code == 202, response.text
+
+            def pending_past_the_limit() -> bool:
+                rows = outbox_rows()
+                assert {r.status for r in rows} <= {"pending", "sending"}, rows
+                return len(rows) == 1 and rows[0].attempts >= 4 and rows[0].status == "pending"
+
+            wait_for(pending_past_the_limit, 20, "more passes than FOLIO_OUTBOX_MAX_ATTEMPTS")
+            smtp.defer("grey@example.org", times=1)  # back, greylisting the first delivery
+            smtp.start()
+            wait_for(lambda: outbox_rows()[0].status not in ("pending", "sending"), 30, "settled")
+            [row] = outbox_rows()
+            assert (row.status, row.refusals) == ("sent", 1), row.last_error
+            assert smtp.deferrals_left("grey@example.org") == 0
+            time.sleep(0.5)  # room for a duplicate to show up, if there were one
+            assert [m["To"] for m in smtp.messages] == ["grey@example.org"]
     finally:
         smtp.stop()

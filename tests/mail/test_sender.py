@@ -134,12 +134,75 @@ def test_a_retry_succeeds_once_the_server_answers(mailbox, monkeypatch):
     assert (row.status, row.attempts) == ("sent", 2)
 
 
+def _deliver_when_due() -> OutboxEmail:
+    """One sender pass at the moment the (only) email is next due; returns its row after."""
+    [row] = _rows()
+    assert row.status == "pending", (row.status, row.last_error)
+    assert deliver_due(now=row.next_attempt_at) == 1
+    [row] = _rows()
+    return row
+
+
+def _point_smtp_at(port: int, monkeypatch) -> None:
+    monkeypatch.setenv("FOLIO_SMTP_PORT", str(port))
+    get_settings.cache_clear()
+
+
+def test_a_temporary_refusal_after_a_long_outage_is_retried_not_failed(mailbox, monkeypatch):
+    monkeypatch.setenv("FOLIO_OUTBOX_MAX_ATTEMPTS", "3")
+    _point_smtp_at(free_port(), monkeypatch)  # the mail server is down
+    _enqueue("ann@example.org")
+    for _ in range(5):  # more passes than FOLIO_OUTBOX_MAX_ATTEMPTS
+        row = _deliver_when_due()
+        assert row.status == "pending", row.last_error
+    _point_smtp_at(mailbox.port, monkeypatch)  # back, and greylisting: 451 the first time
+    mailbox.defer("ann@example.org", times=1)
+    row = _deliver_when_due()
+    assert mailbox.deferrals_left("ann@example.org") == 0  # it was refused, once
+    assert row.status == "pending" and "451" in row.last_error
+    assert (row.attempts, row.refusals) == (6, 1)
+    row = _deliver_when_due()
+    assert (row.status, row.attempts, row.refusals) == ("sent", 7, 1)
+    assert len(mailbox.to("ann@example.org")) == 1
+    assert mailbox.deliver() == 0  # never twice
+
+
+def test_an_email_refused_for_now_as_often_as_the_limit_fails(mailbox, monkeypatch):
+    monkeypatch.setenv("FOLIO_OUTBOX_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    mailbox.defer("ann@example.org", times=10)
+    _enqueue("ann@example.org")
+    assert _deliver_when_due().status == "pending"
+    assert _deliver_when_due().status == "pending"
+    row = _deliver_when_due()
+    assert (row.status, row.refusals) == ("failed", 3) and "451" in row.last_error
+    assert mailbox.deliver() == 0
+    assert mailbox.messages == []
+
+
+def test_refusals_before_and_after_an_outage_add_up_to_the_limit(mailbox, monkeypatch):
+    monkeypatch.setenv("FOLIO_OUTBOX_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    mailbox.defer("ann@example.org", times=10)
+    _enqueue("ann@example.org")
+    assert _deliver_when_due().refusals == 1
+    _point_smtp_at(free_port(), monkeypatch)  # the server goes away for a while
+    for _ in range(3):
+        row = _deliver_when_due()
+        assert (row.status, row.refusals) == ("pending", 1)
+    _point_smtp_at(mailbox.port, monkeypatch)
+    assert _deliver_when_due().status == "pending"
+    row = _deliver_when_due()
+    assert (row.status, row.attempts, row.refusals) == ("failed", 6, 3)
+    assert mailbox.messages == []
+
+
 def test_a_permanent_refusal_fails_at_once_and_spares_the_rest(mailbox):
     mailbox.refuse("gone@example.org")
     _enqueue("gone@example.org", "here@example.org")
     mailbox.deliver()
-    statuses = {r.recipient: (r.status, r.attempts) for r in _rows()}
-    assert statuses == {"gone@example.org": ("failed", 1), "here@example.org": ("sent", 1)}
+    statuses = {r.recipient: (r.status, r.attempts, r.refusals) for r in _rows()}
+    assert statuses == {"gone@example.org": ("failed", 1, 1), "here@example.org": ("sent", 1, 0)}
     assert "550" in next(r.last_error for r in _rows() if r.status == "failed")
 
 

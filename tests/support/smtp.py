@@ -25,11 +25,17 @@ class Collector:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refused: set[str] = set()  # addresses answered "550 no such user"
+        # address -> how many more times it is answered "451 try again later" (greylisting)
+        self.deferrals: dict[str, int] = {}
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # noqa: N802, ANN001
         if address in self.refused:
             return "550 5.1.1 No such user here"
+        with self.lock:
+            if self.deferrals.get(address, 0) > 0:
+                self.deferrals[address] -= 1
+                return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -54,10 +60,20 @@ class Mailbox:
         with self.collector.lock:
             self.collector.messages.clear()
             self.collector.refused.clear()
+            self.collector.deferrals.clear()
 
     def refuse(self, address: str) -> None:
         with self.collector.lock:
             self.collector.refused.add(address)
+
+    def defer(self, address: str, times: int) -> None:
+        """The next `times` deliveries to this address are refused for now (451)."""
+        with self.collector.lock:
+            self.collector.deferrals[address] = times
+
+    def deferrals_left(self, address: str) -> int:
+        with self.collector.lock:
+            return self.collector.deferrals.get(address, 0)
 
     def deliver(self) -> int:
         """Runs the outbox sender until nothing is due; returns how many emails it took."""
