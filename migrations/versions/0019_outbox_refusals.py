@@ -1,7 +1,7 @@
 """Outbox emails count the mail server's refusals apart from their attempts
 
-Revision ID: 0018_outbox_refusals
-Revises: 0017_meter
+Revision ID: 0019_outbox_refusals
+Revises: 0018_reading_groups
 Create Date: 2026-12-06 17:00:00
 
 `attempts` counts every pass, those made while the mail server was unreachable included, so
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_outbox_refusals"
-down_revision: str | None = "0017_meter"
+revision: str = "0019_outbox_refusals"
+down_revision: str | None = "0018_reading_groups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
