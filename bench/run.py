@@ -2,7 +2,9 @@
 
 (a) bare Starlette returning the bytes of (c); (b) a bare FastAPI route returning the same
 bytes (the framework's own ceiling); (c) the anonymous preview read; (d) the entitled full
-read of the same report. Prints req/s, p50, p99 and each one's ratio to (a) (R-P1).
+read of the same report; (e) and (f) the same two reads from a second Folio with the usage
+ledger off (FOLIO_USAGE_RECORDING=false), so recording's cost is measured in the same run.
+Prints req/s, p50, p99 and each one's ratio to (a) (R-P1), and on/off for (c)-(f).
 """
 
 from __future__ import annotations
@@ -69,13 +71,20 @@ def main() -> None:
         "BENCH_BODIES": str(workdir),
     }
     slug, subscriber = prepare(env)
-    folio_port, bare_port, fastapi_port = free_port(), free_port(), free_port()
+    folio_port, quiet_port = free_port(), free_port()
+    bare_port, fastapi_port = free_port(), free_port()
     folio = f"http://127.0.0.1:{folio_port}"
+    quiet = f"http://127.0.0.1:{quiet_port}"
     bare = f"http://127.0.0.1:{bare_port}"
     bare_fastapi = f"http://127.0.0.1:{fastapi_port}"
     # Like the bare servers, Folio writes no access line a request (an operator's choice).
-    folio_serve = [str(BIN / "folio"), "serve", "--no-access-log", "--port", str(folio_port)]
-    with server(folio_serve, env, f"{folio}/healthz"):
+    serve = [str(BIN / "folio"), "serve", "--no-access-log", "--port"]
+    uvicorn = [str(BIN / "uvicorn"), "--log-level", "warning", "--port"]
+    unrecorded = env | {"FOLIO_USAGE_RECORDING": "false"}
+    with (
+        server([*serve, str(folio_port)], env, f"{folio}/healthz"),
+        server([*serve, str(quiet_port)], unrecorded, f"{quiet}/healthz"),
+    ):
         token = httpx.post(
             f"{folio}/api/v1/auth/login",
             data={"username": subscriber, "password": "subscriber-demo-pass"},
@@ -84,9 +93,9 @@ def main() -> None:
         preview = httpx.get(f"{folio}/api/v1/reports/{slug}")
         full = httpx.get(f"{folio}/api/v1/reports/{slug}", headers=auth)
         assert preview.json()["access"] == "preview" and full.json()["access"] == "full"
+        assert httpx.get(f"{quiet}/api/v1/reports/{slug}", headers=auth).content == full.content
         (workdir / "preview.json").write_bytes(preview.content)
         (workdir / "full.json").write_bytes(full.content)
-        uvicorn = [str(BIN / "uvicorn"), "--log-level", "warning", "--port"]
         with (
             server([*uvicorn, str(bare_port), "bench.bare:app"], env, f"{bare}/preview"),
             server(
@@ -100,6 +109,8 @@ def main() -> None:
                 ("(b) bare FastAPI route, same bytes", f"{bare_fastapi}/preview", {}),
                 ("(c) anonymous preview read", f"{folio}/api/v1/reports/{slug}", {}),
                 ("(d) entitled full read", f"{folio}/api/v1/reports/{slug}", auth),
+                ("(e) (c) with recording off", f"{quiet}/api/v1/reports/{slug}", {}),
+                ("(f) (d) with recording off", f"{quiet}/api/v1/reports/{slug}", auth),
             ]
             results = [
                 run_load(name, url, headers, SECONDS, CONNECTIONS) for name, url, headers in targets
@@ -119,6 +130,9 @@ def report(results: list[LoadResult]) -> None:
     print(f"\n(c)/(a) preview ratio: {results[2].requests_per_second / bare:.2f}  (target >= 0.5)")
     print(f"(d)/(a) full ratio:    {results[3].requests_per_second / bare:.2f}  (target >= 0.4)")
     print(f"p99 target: under 50 ms at {CONNECTIONS} connections")
+    preview_cost = results[2].requests_per_second / results[4].requests_per_second
+    full_cost = results[3].requests_per_second / results[5].requests_per_second
+    print(f"recording on / off: preview {preview_cost:.2f}, full {full_cost:.2f}  (target >= 0.90)")
 
 
 if __name__ == "__main__":

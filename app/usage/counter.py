@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
@@ -99,8 +99,7 @@ def chain_ends(rows: Iterable[C], chain_of: Callable[[C], Hashable]) -> Iterator
     yield from open_chains.values()
 
 
-@dataclass(frozen=True, slots=True)
-class _Read:
+class _Read(NamedTuple):  # a tuple: a month holds millions of them
     report_id: int
     first_at: datetime
     occurred_at: datetime
@@ -111,9 +110,9 @@ class _Read:
     user: str
 
 
-def count_month(reads: list[_Read]) -> dict[tuple[int, int, str], dict[str, int]]:
+def count_month(reads: Iterable[_Read]) -> dict[tuple[int, int, str], dict[str, int]]:
     """The COUNTER counts of one month's reads (in time order), by (organization, report,
-    access type)."""
+    access type). One pass: memory holds the open chains and unique sets, not the month."""
     counts: dict[tuple[int, int, str], _Counts] = defaultdict(_Counts)
     for read in chain_ends(reads, lambda r: (r.user, r.report_id, r.outcome, r.reason)):
         # Counted once, as the chain's last click; unique items once per user-session
@@ -142,7 +141,7 @@ def count_month(reads: list[_Read]) -> dict[tuple[int, int, str], dict[str, int]
     }
 
 
-def _month_reads(session: Session, month: date) -> list[_Read]:
+def _month_reads(session: Session, month: date) -> Iterator[_Read]:
     e = ReadingEvent
     rows = session.execute(
         select(
@@ -165,19 +164,9 @@ def _month_reads(session: Session, month: date) -> list[_Read]:
         .order_by(e.occurred_at, e.id)
         .execution_options(yield_per=10_000)
     )
-    return [
-        _Read(
-            report_id,
-            first,
-            at,
-            outcome,
-            reason,
-            access_type,
-            org_id,
-            f"m{member_id}" if member_id is not None else f"s{key}",
-        )
-        for report_id, first, at, outcome, reason, access_type, org_id, member_id, key in rows
-    ]
+    for report_id, first, at, outcome, reason, access_type, org_id, member_id, key in rows:
+        user = f"m{member_id}" if member_id is not None else f"s{key}"
+        yield _Read(report_id, first, at, outcome, reason, access_type, org_id, user)
 
 
 def processing_state(session: Session) -> UsageProcessing | None:
