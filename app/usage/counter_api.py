@@ -108,15 +108,6 @@ class Period:
     begin: date  # first month
     end: date  # last month requested (after clamping to what may be reported)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
-    processed: tuple[date, date] | None = None  # months processed so far (first, last)
-
-    @property
-    def months(self) -> list[date]:
-        months, month = [], self.begin
-        while month <= self.end:
-            months.append(month)
-            month = next_month(month)
-        return months
 
     @property
     def end_day(self) -> date:
@@ -149,14 +140,10 @@ def report_period(session: Session, params: Mapping[str, str], now: datetime) ->
             exception_body(3031, f"usage not ready for {_span(first_missing, shown_end)}")
         )
         period.end = previous_month(first_missing)
-    if state is not None:
-        period.processed = (state.first_month, state.processed_through)
-        if begin < state.first_month:
-            period.exceptions.append(
-                exception_body(
-                    3032, f"usage is available from {state.first_month.strftime('%Y-%m')}"
-                )
-            )
+    if state is not None and begin < state.first_month:
+        period.exceptions.append(
+            exception_body(3032, f"usage is available from {state.first_month.strftime('%Y-%m')}")
+        )
     return period
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -128,7 +128,3 @@ def counted_world(world: World) -> World:
     record_synthetic_month(world)
     close_months()
     return world
-
-
-def day_after(month: date) -> datetime:
-    return at(month, 1, 0) + timedelta(days=40)
