@@ -68,4 +68,4 @@ bench-search: install
 	$(BIN)/python -m bench.search
 
 clean:
-	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation build dist
+	rm -rf $(VENV) folio.db folio.db-wal folio.db-shm .folio-secret .folio-content-generation .folio-access-generation build dist
