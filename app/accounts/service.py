@@ -245,14 +245,14 @@ def set_password(
     user: User,
     password: str,
     now: datetime,
-    password_hash: str | None = None,
+    password_hash: str,
 ) -> None:
     """Stores a new password and ends every session: refresh families revoked, access
     tokens issued before now refused (ASVS V7.4.3). Every emailed link and the private
     feed token die with the old credentials (R-S8); the owner is told by email.
     `password_hash`: the password's hash, made before the write transaction began."""
     check_password_rules(password, user.email)
-    user.password_hash = password_hash or hash_password(password)
+    user.password_hash = password_hash
     user.tokens_valid_after = now
     user.feed_token_hash = None  # the old feed URL serves full text to whoever holds it
     session.add(user)
