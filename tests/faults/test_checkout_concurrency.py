@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.support.billing_faults)
 """F6 and F4 at checkout, under `folio serve --workers 2` with the Stripe emulator behind a
 recording edge: concurrent checkouts make one Stripe customer, every create carries an
 idempotency key that a retry reuses, and a slow Stripe holds no database lock."""
@@ -12,17 +11,11 @@ from collections import defaultdict
 import httpx
 
 from tests.support import stripe_events as se
-from tests.support.billing_faults import (  # noqa: F401  (fixtures)
+from tests.support.billing_faults import (
     API_KEY,
-    billing_server,
     customer_of,
     deliver,
-    edge,
-    emulator,
-    module_edge,
-    sold_tier,
 )
-from tests.support.stripe_fixtures import stripe_emulator  # noqa: F401  (fixture)
 
 CREATES = ("/v1/customers", "/v1/checkout/sessions", "/v1/billing_portal/sessions")
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811  (pytest fixtures imported from tests.support.billing_faults)
 """F7: the Stripe API down (its port refuses) or hanging (accepts, never answers), under
 `folio serve --workers 2`: checkout and portal answer 503 with a message within
 FOLIO_STRIPE_TIMEOUT_SECONDS, nothing is stored, and Stripe's webhooks (which never call
@@ -15,18 +14,12 @@ from sqlalchemy import update
 from app.db import session_scope
 from app.models import User
 from tests.support import stripe_events as se
-from tests.support.billing_faults import (  # noqa: F401  (fixtures)
+from tests.support.billing_faults import (
     TIMEOUT_SECONDS,
     billing_rows,
-    billing_server,
     customer_of,
     deliver,
-    edge,
-    emulator,
-    module_edge,
-    sold_tier,
 )
-from tests.support.stripe_fixtures import stripe_emulator  # noqa: F401  (fixture)
 
 SLACK = 4.0  # process and scheduling overhead on a busy machine (the SDK's default: 240 s)
 

@@ -18,7 +18,7 @@ from app.models import Subscription
 from tests.support.billing_faults import API_KEY, UNUSED_STRIPE, billing_rows, stripe_env
 from tests.support.served import FOLIO, ROOT, Served, served
 from tests.support.stripe_events import WEBHOOK_SECRET
-from tests.support.stripe_fixtures import EmulatorHandle, stripe_emulator  # noqa: F401
+from tests.support.stripe_fixtures import EmulatorHandle
 
 
 def stripe_sync(api_base: str) -> subprocess.CompletedProcess[str]:
@@ -29,20 +29,20 @@ def stripe_sync(api_base: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def webhook_server(tmp_path_factory, stripe_emulator: EmulatorHandle) -> Iterator[Served]:  # noqa: F811
+def webhook_server(tmp_path_factory, stripe_emulator: EmulatorHandle) -> Iterator[Served]:
     env = stripe_env(stripe_emulator.base_url)
     with served(tmp_path_factory.mktemp("sync"), env=env, start_seconds=180) as server:
         yield server
 
 
 @pytest.fixture
-def emulator(stripe_emulator: EmulatorHandle, webhook_server: Served) -> EmulatorHandle:  # noqa: F811
+def emulator(stripe_emulator: EmulatorHandle, webhook_server: Served) -> EmulatorHandle:
     stripe_emulator.reset()
     stripe_emulator.register_webhook(f"{webhook_server.base}/webhooks/stripe", WEBHOOK_SECRET)
     return stripe_emulator
 
 
-def _subscribe(emulator: EmulatorHandle, user_id: int, email: str) -> str:  # noqa: F811
+def _subscribe(emulator: EmulatorHandle, user_id: int, email: str) -> str:
     """A reader subscribes at Stripe (Checkout, paid): the subscription's id."""
     client = emulator.client(API_KEY)
     price = client.v1.prices.create(
