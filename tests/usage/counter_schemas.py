@@ -167,103 +167,76 @@ IR_METRICS = [
     "Unique_Item_Requests", "Limit_Exceeded", "No_License",
 ]  # fmt: skip
 
-PR = {
-    "type": "object",
-    "properties": {
-        "Report_Header": _header(
-            "PR",
-            "Platform Report",
-            {
-                "Access_Method": _list(ACCESS_METHODS),
-                "Data_Type": _list([*PLATFORM_DATA_TYPES, "Platform"]),
-                "Metric_Type": _list(["Searches_Platform", *PR_METRICS]),
-            },
-            {"Attributes_To_Show": _list(["Access_Method", "Institution_Name", "Customer_ID"])},
-        ),
-        "Report_Items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "Platform": {"type": "string", "minLength": 2},
-                    "Attribute_Performance": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "Data_Type": {"enum": PLATFORM_DATA_TYPES},
-                                "Access_Method": {"enum": ACCESS_METHODS},
-                                "Performance": _performance(PR_METRICS, 2),
-                            },
-                            "required": ["Data_Type", "Performance"],
-                            "additionalProperties": False,
-                        },
-                    },
-                },
-                "required": ["Platform", "Attribute_Performance"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["Report_Header", "Report_Items"],
-    "additionalProperties": False,
-}
 
-PR_P1 = {
-    "type": "object",
-    "properties": {
-        "Report_Header": _header(
-            "PR_P1",
-            "Platform Usage",
-            {
-                "Access_Method": {"const": ["Regular"]},
-                "Metric_Type": {
-                    "const": [
-                        "Searches_Platform",
-                        "Total_Item_Requests",
-                        "Unique_Item_Requests",
-                        "Unique_Title_Requests",
-                    ]
-                },
-            },
-            None,
-        ),
-        "Report_Items": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "Platform": {"type": "string", "minLength": 2},
-                    "Attribute_Performance": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "Data_Type": {"enum": PLATFORM_DATA_TYPES},
-                                "Performance": _performance(
-                                    [
-                                        "Total_Item_Requests",
-                                        "Unique_Item_Requests",
-                                        "Unique_Title_Requests",
-                                    ],
-                                    2,
-                                ),
+def _platform_report(
+    report_id: str,
+    name: str,
+    filters: dict[str, Any],
+    attributes: dict[str, Any] | None,
+    item_attributes: dict[str, Any],
+    metrics: list[str],
+) -> dict[str, Any]:
+    """PR and PR_P1 share their shape: a header, then per platform its performance by
+    Data_Type (and for PR the attributes shown)."""
+    return {
+        "type": "object",
+        "properties": {
+            "Report_Header": _header(report_id, name, filters, attributes),
+            "Report_Items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "Platform": {"type": "string", "minLength": 2},
+                        "Attribute_Performance": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "Data_Type": {"enum": PLATFORM_DATA_TYPES},
+                                    **item_attributes,
+                                    "Performance": _performance(metrics, 2),
+                                },
+                                "required": ["Data_Type", "Performance"],
+                                "additionalProperties": False,
                             },
-                            "required": ["Data_Type", "Performance"],
-                            "additionalProperties": False,
                         },
                     },
+                    "required": ["Platform", "Attribute_Performance"],
+                    "additionalProperties": False,
                 },
-                "required": ["Platform", "Attribute_Performance"],
-                "additionalProperties": False,
             },
         },
+        "required": ["Report_Header", "Report_Items"],
+        "additionalProperties": False,
+    }
+
+
+PR = _platform_report(
+    "PR",
+    "Platform Report",
+    {
+        "Access_Method": _list(ACCESS_METHODS),
+        "Data_Type": _list([*PLATFORM_DATA_TYPES, "Platform"]),
+        "Metric_Type": _list(["Searches_Platform", *PR_METRICS]),
     },
-    "required": ["Report_Header", "Report_Items"],
-    "additionalProperties": False,
-}
+    {"Attributes_To_Show": _list(["Access_Method", "Institution_Name", "Customer_ID"])},
+    {"Access_Method": {"enum": ACCESS_METHODS}},
+    PR_METRICS,
+)
+PR_P1_METRICS = ["Total_Item_Requests", "Unique_Item_Requests", "Unique_Title_Requests"]
+PR_P1 = _platform_report(
+    "PR_P1",
+    "Platform Usage",
+    {
+        "Access_Method": {"const": ["Regular"]},
+        "Metric_Type": {"const": ["Searches_Platform", *PR_P1_METRICS]},
+    },
+    None,
+    {},
+    PR_P1_METRICS,
+)
 PR_P1["properties"]["Report_Header"]["properties"]["Report_Filters"]["required"] = [  # type: ignore[index]
     "Begin_Date",
     "End_Date",
