@@ -221,10 +221,13 @@ def is_unreachable(exc: BaseException) -> bool:
 
 
 @contextmanager
-def session_scope(*, write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back wholly on any error."""
+def session_scope(
+    *, write: bool = True, engine: Engine | None = None, background: bool = True
+) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back wholly on any error.
+    `background=False` gives it a request's limits (a busy database is a 503, not a wait)."""
     engine = engine or get_engine()
-    bind = bind_for(engine, write=write, background=True)
+    bind = bind_for(engine, write=write, background=background)
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session

@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from app.billing.catalog import tier_by_ref
 from app.billing.stripe_api import stripe_call, stripe_client
 from app.billing.subscriptions import locked_user
 from app.config import Settings
-from app.db import bind_for, get_engine
+from app.db import session_scope
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.models import Price, User
 
@@ -32,16 +31,9 @@ from app.models import Price, User
 CHECKOUT_KEY_WINDOW_SECONDS = 600
 
 
-@contextmanager
-def _transaction(*, write: bool) -> Iterator[Session]:
+def _transaction(*, write: bool) -> AbstractContextManager[Session]:
     """A short transaction with a request's limits (a busy database is a 503, not a wait)."""
-    with Session(bind_for(get_engine(), write=write), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    return session_scope(write=write, background=False)
 
 
 @dataclass(frozen=True, slots=True)
