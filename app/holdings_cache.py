@@ -19,9 +19,7 @@ too little: nothing starts granting by time alone.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NoReturn
@@ -34,72 +32,32 @@ from app.accounts.refresh import live_session_row, member_from_row
 from app.accounts.tokens import INVALID_TOKEN, read_access_token
 from app.config import Settings
 from app.errors import Unauthorized
+from app.generation import GenerationCache, Kept
 from app.holdings import load_entitlements
-from app.reports.preview_cache import Generation
-
-MAX_ENTRIES = 4096
-_ABSENT = object()
 
 
-class AccessCache:
-    """One worker's kept answers, each with the generation it was read under (an LRU)."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Generation, Any]] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, generation: Generation) -> Any:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or found[0] != generation:
-                return _ABSENT
-            self._entries.move_to_end(key)
-            return found[1]
-
-    def put(self, key: Hashable, generation: Generation, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = (generation, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def access_cache_of(state: Any) -> AccessCache:
+def access_cache_of(state: Any) -> GenerationCache:
     """This worker's (this app's) kept viewers and holdings, on the app's state."""
     cache = getattr(state, "access_cache", None)
     if cache is None:
-        cache = state.access_cache = AccessCache()
+        cache = state.access_cache = GenerationCache()
     return cache
 
 
 @dataclass(frozen=True, slots=True)
-class KeptAccess:
-    """A request's view of the worker's cache: the generation it read first."""
-
-    cache: AccessCache
-    generation: Generation
+class KeptAccess(Kept):
+    """A request's view of the worker's access cache: the generation it read first."""
 
     @classmethod
-    def now(cls, cache: AccessCache) -> KeptAccess:
+    def now(cls, cache: GenerationCache) -> KeptAccess:
         return cls(cache, current_access_generation())
-
-    def _kept(self, key: Hashable, read: Callable[[], Any]) -> Any:
-        value = self.cache.get(key, self.generation)
-        if value is _ABSENT:
-            value = read()
-            self.cache.put(key, self.generation, value)
-        return value
 
     def member_for_token(
         self, session: Session, token: str, settings: Settings, client_ip: str | None
     ) -> Member:
         """app.accounts.refresh.member_for_token, its session row kept (a dead one too)."""
         user_id, issued_at, family = read_access_token(token, settings)
-        row = self._kept(
+        row = self.get(
             ("session", user_id, family), lambda: live_session_row(session, user_id, family)
         )
         member = member_from_row(row, issued_at, client_ip)
@@ -114,7 +72,7 @@ class KeptAccess:
             key: Hashable = ("held", viewer.id, viewer.email_verified, viewer.email_domain)
         else:
             key = ("held", None, False, None)
-        return self._kept((*key, viewer.client_ip), lambda: load_entitlements(session, viewer, now))
+        return self.get((*key, viewer.client_ip), lambda: load_entitlements(session, viewer, now))
 
 
 class NeedsDatabase(Exception):  # noqa: N818  (a signal, not an error)

@@ -5,20 +5,14 @@ holds no licence, so each worker keeps its serialised bytes and ETag, keyed by s
 entry is good while:
 
 - the content generation is the one it was built under. Every commit that writes a report,
-  its tags, a collection, a tier, a price or a tier's collections bumps the generation
-  (session events below: whichever service or CLI command did the write, in whichever
-  process). The generation is a file in FOLIO_DATA_DIR: a write appends one byte to it
-  after its commit, and a reader compares the file's (inode, size, mtime) with os.stat —
-  a few microseconds, no query. Every worker on one host (or sharing FOLIO_DATA_DIR on a
-  shared volume) sees a bump on its next request. Workers on several hosts must share
-  FOLIO_DATA_DIR (a shared volume); a Redis counter is the alternative not built here.
+  its tags, a collection, a tier, a price, a tier's collections, an organization or its
+  ranges bumps the generation (app.generation.WriteWatch: whichever service or CLI command
+  did the write, in whichever process; a reader's check is one os.stat, no query).
 - its validity has not ended: the next instant at which the report changes without a write
   (free_after passing makes it complimentary, full for everyone). A scheduled report is
   not visible before its time, and only visible previews are ever kept.
 
-The generation is read BEFORE the report is, and bumped AFTER the commit: a reader that
-raced a write stores what it read under the older generation, which the bump has already
-made stale, so a stale entry is never served after the writer's commit returned.
+The generation is read BEFORE the report is, and bumped AFTER the commit (app.generation).
 """
 
 from __future__ import annotations
@@ -26,20 +20,16 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
-import threading
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.access import Access, Decision, Reason
 from app.access.entitlements import client_address
-from app.config import get_settings
+from app.generation import Generation, GenerationCache, WriteWatch
 from app.models import (
     Collection,
     Organization,
@@ -54,57 +44,29 @@ from app.models import (
 log = logging.getLogger("folio")
 
 GENERATION_FILE = ".folio-content-generation"
-# The file is rewritten (a new inode) once it grows this large, so it never grows further.
-ROTATE_AT = 4096
 # What the anonymous preview of a report is made from (the report, its tags and
 # collection, the paywall's tiers, their prices and collections).
 # Organizations and their ranges too: they make the per-worker network index (below).
-_PREVIEW_MODELS = (
-    Report,
-    ReportTag,
-    Collection,
-    Tier,
-    Price,
-    TierCollection,
-    Organization,
-    OrganizationRange,
+CONTENT = WriteWatch(
+    GENERATION_FILE,
+    (
+        Report,
+        ReportTag,
+        Collection,
+        Tier,
+        Price,
+        TierCollection,
+        Organization,
+        OrganizationRange,
+    ),
 )
-PREVIEW_TABLES = frozenset(model.__table__.name for model in _PREVIEW_MODELS)  # type: ignore[attr-defined]
-_STALE = "folio_preview_stale"
+PREVIEW_TABLES = CONTENT.tables
 MAX_ENTRIES = 4096
 
-Generation = tuple[int, int, int]
 
-
-def generation_path(name: str = GENERATION_FILE) -> Path:
-    return get_settings().data_dir / name
-
-
-def current_generation(name: str = GENERATION_FILE) -> Generation:
-    """(inode, size, mtime_ns) of a generation file: one os.stat, no query."""
-    try:
-        st = os.stat(generation_path(name))
-    except FileNotFoundError:
-        return (0, 0, 0)
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def bump_generation(name: str = GENERATION_FILE) -> None:
-    """Makes every worker's cached previews (or, by name, whatever else a generation file
-    guards) stale: called after a commit that changed them."""
-    path = generation_path(name)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.stat().st_size >= ROTATE_AT:
-            draft = path.with_name(f"{name}.{os.getpid()}.{threading.get_ident()}")
-            draft.write_bytes(b".")
-            os.replace(draft, path)
-        else:
-            with open(path, "ab") as file:
-                file.write(b".")
-    except OSError:
-        # Readers would keep serving the old preview: say so loudly.
-        log.exception("could not bump the generation at %s", path)
+def current_generation() -> Generation:
+    """The content generation: one os.stat."""
+    return CONTENT.current()
 
 
 # Every cached preview was decided so: an anonymous reader off licensed networks sees a
@@ -195,16 +157,7 @@ class PreviewCache:
         self._networks: tuple[Generation, NetworkIndex] | None = None
         # Rows made only of content tables (a report with its tags and collection, the
         # tiers granting a collection): good under the generation they were read in.
-        self._content: dict[Hashable, tuple[Generation, Any]] = {}
-
-    def content(self, key: Hashable, generation: Generation) -> Any:
-        kept = self._content.get(key)
-        return kept[1] if kept is not None and kept[0] == generation else None
-
-    def keep_content(self, key: Hashable, generation: Generation, value: Any) -> None:
-        if len(self._content) >= self._max and key not in self._content:
-            self._content.clear()
-        self._content[key] = (generation, value)
+        self.content = GenerationCache(max_entries)
 
     def networks(self, generation: Generation) -> NetworkIndex | None:
         kept = self._networks
@@ -240,33 +193,3 @@ def preview_cache_of(state: Any) -> PreviewCache:
     if previews is None:
         previews = state.preview_cache = PreviewCache()
     return previews
-
-
-# --- every write that changes a preview bumps the generation after its commit ---
-
-
-def _touches_preview(instances: Any) -> bool:
-    return any(isinstance(instance, _PREVIEW_MODELS) for instance in instances)
-
-
-@event.listens_for(Session, "after_flush")
-def _note_flushed_writes(session: Session, _flush: UOWTransaction) -> None:
-    # A flag left by a write later rolled back only costs one needless bump.
-    if any(_touches_preview(group) for group in (session.new, session.dirty, session.deleted)):
-        session.info[_STALE] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_statement_writes(state: ORMExecuteState) -> None:
-    """Bulk UPDATE/DELETE/INSERT statements run through the session (no flush)."""
-    if not (state.is_update or state.is_delete or state.is_insert):
-        return
-    table = getattr(state.statement, "table", None)
-    if table is not None and getattr(table, "name", None) in PREVIEW_TABLES:
-        state.session.info[_STALE] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
-    if session.info.pop(_STALE, False):
-        bump_generation()

@@ -30,11 +30,12 @@ from app.access import (
 from app.access import is_visible as visible_to
 from app.config import Settings
 from app.errors import NotFound
+from app.generation import Generation, Kept
 from app.holdings import load_entitlements
 from app.instants import to_utc
 from app.models import Collection, Price, Report, ReportTag, Tier, TierCollection
 from app.reports.meter import decide_metered
-from app.reports.preview_cache import Generation, PreviewCache
+from app.reports.preview_cache import PreviewCache
 from app.reports.service import PAYWALL_MESSAGES
 
 DEFAULT_PAYWALL_MESSAGE = "The full text of this report is available to subscribers."
@@ -133,12 +134,9 @@ class ReportRead:
     changes_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class KeptContent:
-    """This worker's content rows and the generation read before this request's."""
-
-    cache: PreviewCache
-    generation: Generation
+def kept_content(previews: PreviewCache, generation: Generation) -> Kept:
+    """This worker's content rows under the content generation read before this request's."""
+    return Kept(previews.content, generation)
 
 
 def read_report_json(
@@ -147,7 +145,7 @@ def read_report_json(
     viewer: Viewer,
     settings: Settings,
     now: datetime,
-    kept: KeptContent | None = None,
+    kept: Kept | None = None,
     holdings: Callable[[Session, Viewer, datetime], list[Entitlement]] = load_entitlements,
 ) -> ReportRead:
     """The report endpoint's body, serialised, with the decision it was made from.
@@ -170,15 +168,8 @@ def read_report_json(
     return ReportRead(body, decision, report.id, changes_at)
 
 
-def _kept(kept: KeptContent | None, key: Hashable, read: Callable[[], Any]) -> Any:
-    if kept is None:
-        return read()
-    value = kept.cache.content(key, kept.generation)
-    if value is None:
-        value = read()
-        if value is not None:
-            kept.cache.keep_content(key, kept.generation, value)
-    return value
+def _kept(kept: Kept | None, key: Hashable, read: Callable[[], Any]) -> Any:
+    return read() if kept is None else kept.get(key, read)
 
 
 def _held(
@@ -239,7 +230,7 @@ def paywall_json(
     report: ReportRow,
     decision: Decision,
     settings: Settings,
-    kept: KeptContent | None = None,
+    kept: Kept | None = None,
 ) -> dict[str, Any]:
     message = PAYWALL_MESSAGES.get(
         (decision.reason, report.facts.access_level), DEFAULT_PAYWALL_MESSAGE

@@ -30,6 +30,7 @@ from app.errors import (
     Unauthorized,
     error_responses,
 )
+from app.generation import Kept
 from app.holdings_cache import NO_DATABASE, KeptAccess, NeedsDatabase, access_cache_of
 from app.models import utcnow
 from app.reports import feeds, reading, search, service
@@ -141,7 +142,7 @@ async def read_report(
     # access generation stands, R-A1), the report (its copy while the content generation
     # stands). All kept: answered here, no connection, no hop. Else the same read with the
     # database, and its commit, in one threadpool hop and one transaction.
-    kept = reading.KeptContent(previews, generation)
+    kept = reading.kept_content(previews, generation)
     access_kept = KeptAccess.now(access_cache_of(request.app.state))
     try:
         read, viewer = read_as(NO_DATABASE, slug, credentials, settings, now, kept, access_kept)
@@ -171,7 +172,7 @@ def kept_private_read(
     read_report would answer it (and recorded as a read as it would), for
     app.reports.preview_fast_path; None when anything is not kept or the answer is not a
     200 (the route then reads, records and answers)."""
-    kept = reading.KeptContent(preview_cache_of(state), current_generation())
+    kept = reading.kept_content(preview_cache_of(state), current_generation())
     access = KeptAccess.now(access_cache_of(state))
     try:
         read, viewer = read_as(NO_DATABASE, slug, credentials, settings, now, kept, access)
@@ -187,7 +188,7 @@ def read_as(
     credentials: Credentials,
     settings: Settings,
     now: datetime,
-    kept: reading.KeptContent,
+    kept: Kept,
     access: KeptAccess,
 ) -> tuple[reading.ReportRead, Viewer]:
     if credentials.token:

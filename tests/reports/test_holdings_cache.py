@@ -19,7 +19,7 @@ from sqlalchemy import update
 from app.access_generation import current_access_generation
 from app.config import get_settings
 from app.db import session_scope
-from app.holdings_cache import AccessCache
+from app.generation import GenerationCache
 from app.models import User, utcnow
 from app.reports import preview_fast_path, routes
 from tests.support import stripe_events as se
@@ -213,7 +213,7 @@ def test_a_refresh_keeps_the_kept_answers(client, reader, report):
 
 
 def test_the_cache_is_bounded_and_keyed_by_generation():
-    cache = AccessCache(max_entries=2)
+    cache = GenerationCache(max_entries=2)
     for n in range(3):
         cache.put(n, (1, 1, 1), f"value {n}")
     assert len(cache) == 2
