@@ -28,10 +28,8 @@ from sqlmodel import Session
 
 from app.access import Entitlement, Member, Viewer
 from app.access_generation import current_access_generation
-from app.accounts.refresh import live_session_row, member_from_row
-from app.accounts.tokens import INVALID_TOKEN, read_access_token
+from app.accounts.refresh import live_session_row, member_for_token
 from app.config import Settings
-from app.errors import Unauthorized
 from app.generation import GenerationCache, Kept
 from app.holdings import load_entitlements
 
@@ -56,14 +54,13 @@ class KeptAccess(Kept):
         self, session: Session, token: str, settings: Settings, client_ip: str | None
     ) -> Member:
         """app.accounts.refresh.member_for_token, its session row kept (a dead one too)."""
-        user_id, issued_at, family = read_access_token(token, settings)
-        row = self.get(
-            ("session", user_id, family), lambda: live_session_row(session, user_id, family)
-        )
-        member = member_from_row(row, issued_at, client_ip)
-        if member is None:
-            raise Unauthorized(INVALID_TOKEN)
-        return member
+
+        def kept_row(user_id: int, family: str) -> Any:
+            return self.get(
+                ("session", user_id, family), lambda: live_session_row(session, user_id, family)
+            )
+
+        return member_for_token(session, token, settings, client_ip, kept_row)
 
     def entitlements(self, session: Session, viewer: Viewer, now: datetime) -> list[Entitlement]:
         """app.holdings.load_entitlements, kept by what it depends on: the member (their

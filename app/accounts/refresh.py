@@ -8,8 +8,10 @@ family dies, including the token the legitimate holder got last.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Select, bindparam, exists, select, update
 from sqlmodel import Session
@@ -121,12 +123,22 @@ def revoke_family_of(session: Session, token: str, now: datetime) -> None:
 
 
 def member_for_token(
-    session: Session, token: str, settings: Settings, client_ip: str | None
+    session: Session,
+    token: str,
+    settings: Settings,
+    client_ip: str | None,
+    session_row: Callable[[int, str], Any] | None = None,
 ) -> Member:
     """The signed-in reader of an access token, or a 401: the signature once per token
-    (app.accounts.tokens), whether its session still stands on every call (R-A1)."""
+    (app.accounts.tokens), whether its session still stands on every call (R-A1).
+    `session_row(user_id, family)`: live_session_row, or a worker's kept copy of it
+    (app.holdings_cache)."""
     user_id, issued_at, family = read_access_token(token, settings)
-    member = member_of_live_session(session, user_id, family, issued_at, client_ip)
+    if session_row is None:
+        row = live_session_row(session, user_id, family)
+    else:
+        row = session_row(user_id, family)
+    member = member_from_row(row, issued_at, client_ip)
     if member is None:
         raise Unauthorized(INVALID_TOKEN)
     return member
@@ -188,10 +200,3 @@ def member_from_row(row: tuple | None, issued_at: datetime, client_ip: str | Non
         name=name,
         client_ip=client_ip,
     )
-
-
-def member_of_live_session(
-    session: Session, user_id: int, family: str, issued_at: datetime, client_ip: str | None
-) -> Member | None:
-    """The reader an access token stands for, read now (see member_from_row)."""
-    return member_from_row(live_session_row(session, user_id, family), issued_at, client_ip)
