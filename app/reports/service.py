@@ -13,31 +13,22 @@ from sqlmodel import Session
 from app.access import (
     LIVE_STATUSES,
     Decision,
-    Meter,
     Reason,
     Viewer,
     is_complimentary,
-    is_visible,
 )
 from app.billing.catalog import collection_slugs_by_tier
-from app.config import Settings
 from app.errors import BadRequest, NotFound
-from app.holdings import load_entitlements, matching_licences
+from app.holdings import matching_licences
 from app.instants import to_utc
-from app.models import Collection, Report, ReportTag, Tier, TierCollection
+from app.models import Collection, Report, ReportTag, Tier
 from app.pagination import INT64_MAX, checked_id, decode_cursor, encode_cursor
 from app.reports import preview_cache  # noqa: F401  (its session hooks: writes bump the generation)
-from app.reports.meter import decide_metered
 from app.reports.schemas import (
-    CollectionPublic,
-    FootnoteOut,
-    Paywall,
     PricePublic,
-    ReportDetail,
     ReportListItem,
     TierPublic,
 )
-from app.reports.schemas import Meter as MeterPublic
 
 MAX_PAGE = 100
 
@@ -65,59 +56,21 @@ def view_of(report: Report, decision: Decision) -> ReportView:
 
 
 def report_by_slug(session: Session, slug: str) -> Report:
-    """Any report, drafts included (editors' routes); readers go through find_report."""
+    """Any report, drafts included (editors' routes); readers go through app.reports.reading."""
     report = session.execute(select(Report).where(Report.slug == slug)).scalar_one_or_none()
     if report is None:
         raise NotFound("Report not found")
     return report
 
 
-def find_report(session: Session, slug: str, viewer: Viewer, now: datetime) -> Report:
-    """The report if this viewer may know it exists (R-A3): the same 404 otherwise."""
-    report = report_by_slug(session, slug)
-    if not is_visible(report, viewer, now):
-        raise NotFound("Report not found")
-    return report
-
-
-def read_report(
-    session: Session, slug: str, viewer: Viewer, now: datetime, free_reads: int = 0
-) -> ReportView:
-    """The report as this viewer may read it; with `free_reads` (metering on), a verified
-    reader's meter is read, and spent, when the decision comes to it (app.reports.meter)."""
-    report = find_report(session, slug, viewer, now)
-    entitlements = load_entitlements(session, viewer, now)
-    decision = decide_metered(
-        session,
-        report,
-        report.id,
-        viewer,
-        entitlements,
-        now,
-        free_reads,  # type: ignore[arg-type]
-    )
-    return view_of(report, decision)
+def preview_text(session: Session, report_id: int) -> str:
+    """The plain text of a report's preview (the report page's description without a summary)."""
+    return session.execute(select(Report.preview_text).where(Report.id == report_id)).scalar_one()
 
 
 def on_licensed_network(session: Session, viewer: Viewer, now: datetime) -> bool:
     """Whether an organization's licence matches this viewer (an indexed query)."""
     return bool(matching_licences(session, viewer, now))
-
-
-def tiers_granting(session: Session, collection_id: int) -> list[TierPublic]:
-    covering = select(TierCollection.tier_id).where(TierCollection.collection_id == collection_id)
-    tiers = (
-        session.execute(
-            select(Tier)
-            .where(
-                Tier.active.is_(True), or_(Tier.all_collections.is_(True), Tier.id.in_(covering))
-            )
-            .order_by(Tier.id)
-        )
-        .scalars()
-        .all()
-    )
-    return tiers_public(session, tiers)
 
 
 def active_tiers(session: Session) -> list[TierPublic]:
@@ -162,59 +115,6 @@ PAYWALL_MESSAGES = {
         "You have read all your free reports for this period. Subscribe to keep reading."
     ),
 }
-
-
-def paywall_for(session: Session, view: ReportView, settings: Settings) -> Paywall | None:
-    if view.decision.full:
-        return None
-    report = view.report
-    message = PAYWALL_MESSAGES.get(
-        (view.decision.reason, report.access_level),
-        "The full text of this report is available to subscribers.",
-    )
-    base = settings.base_url
-    return Paywall(
-        reason=view.decision.reason.value,
-        message=message,
-        tiers=tiers_granting(session, report.collection_id),
-        login_url=f"{base}/login?next=/reports/{report.slug}",
-        register_url=f"{base}/register?next=/reports/{report.slug}",
-        request_url=f"{base}/account#request-subscription",
-    )
-
-
-def report_detail(
-    session: Session, view: ReportView, settings: Settings, now: datetime
-) -> ReportDetail:
-    report = view.report
-    return ReportDetail(
-        slug=report.slug,
-        title=report.title,
-        summary=report.summary,
-        collection=CollectionPublic(
-            slug=report.collection.slug,
-            name=report.collection.name,
-            description=report.collection.description,
-        ),
-        published_at=report.published_at,
-        updated_at=report.updated_at,
-        authors=report.authors,
-        tags=report.tags,
-        access_level=report.access_level,
-        complimentary=is_complimentary(report, now),
-        access=view.decision.access.value,
-        body_html=view.body_html,
-        footnotes=[FootnoteOut(n=f["n"], html=f["html"]) for f in view.footnotes],
-        paywall=paywall_for(session, view, settings),
-        meter=meter_public(view.decision.meter),
-    )
-
-
-def meter_public(meter: Meter | None) -> MeterPublic | None:
-    """Shown only when the meter decided the read (metered, or meter_exhausted)."""
-    if meter is None:
-        return None
-    return MeterPublic(used=meter.used, limit=meter.limit, resets_at=meter.resets_at)
 
 
 # A listed report needs its metadata only: the body and its renderings (most of a row's

@@ -1,4 +1,5 @@
-"""The report page: the API's read of a report (the same decision, text and paywall) as HTML."""
+"""The report page: the API's read of a report (app.reports.reading: the same decision, text,
+paywall and bytes as GET /api/v1/reports/{slug}) as HTML."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from app.access import Access, Anonymous
 from app.deps import SessionDep, SettingsDep
 from app.errors import FolioError, NotFound
 from app.models import utcnow
-from app.reports import service
+from app.reports import reading, service
+from app.reports.preview_cache import current_generation, preview_cache_of
 from app.reports.schemas import Meter as MeterPublic
+from app.reports.schemas import ReportDetail
 from app.usage.recorder import record_read
 from app.web.reader_common import error_page, long_date, reader_page, session_cookie_sent
 from app.web.reader_meta import report_meta
@@ -53,16 +56,19 @@ def report_page(
     viewer: PageViewerDep,
 ) -> Response:
     now = utcnow()
+    kept = reading.kept_content(preview_cache_of(request.app.state), current_generation())
     try:
         if len(slug) > MAX_SLUG:
             raise NotFound("Report not found")
-        view = service.read_report(session, slug, viewer, now, settings.metered_free_reads)
+        read = reading.read_report_json(session, slug, viewer, settings, now, kept)
     except FolioError as error:
         return error_page(request, viewer, error)
-    record_read(view.report.id, view.decision, viewer, request.headers.get("user-agent"), now)  # type: ignore[arg-type]
-    detail = service.report_detail(session, view, settings, now)
+    record_read(read.report_id, read.decision, viewer, request.headers.get("user-agent"), now)
+    detail = ReportDetail.model_validate_json(read.body)
+    # The description is the summary, else the preview's text: read only when needed.
+    preview_text = "" if detail.summary.strip() else service.preview_text(session, read.report_id)
     canonical = f"{settings.base_url}/reports/{detail.slug}"
-    meta = report_meta(detail, view.report.preview_text, canonical, settings.site_name)
+    meta = report_meta(detail, preview_text, canonical, settings.site_name)
     reason = ""
     if detail.paywall is not None:
         reason = REASONS.get(detail.paywall.reason, "").format(collection=detail.collection.name)
@@ -70,7 +76,7 @@ def report_page(
     # or a page for someone who sent a session, is private.
     shared = (
         isinstance(viewer, Anonymous)
-        and view.decision.access is Access.PREVIEW
+        and read.decision.access is Access.PREVIEW
         and not session_cookie_sent(request)
     )
     response = reader_page(

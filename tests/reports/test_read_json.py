@@ -1,17 +1,22 @@
 """The report read's body (app/reports/reading.py: Core rows, orjson) is ReportDetail's JSON,
-the same as the pydantic path the pages still use, and the read stays a few statements."""
+the same as ReportDetail built from the ORM objects and the one access decision (how the
+endpoint answered before orjson, kept here as an independent oracle), and the read stays a
+few statements."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import or_, select
 
-from app.access import Anonymous
+from app.access import Anonymous, decide_access, is_complimentary
 from app.accounts.service import member_of
 from app.config import get_settings
 from app.db import session_scope
-from app.models import User, utcnow
+from app.holdings import load_entitlements
+from app.models import Report, Tier, TierCollection, User, utcnow
 from app.reports import service
-from app.reports.schemas import ReportDetail
+from app.reports.schemas import CollectionPublic, FootnoteOut, Paywall, ReportDetail
+from app.reports.service import PAYWALL_MESSAGES, view_of
 from tests.support.statements import statements
 
 SLUG = "sahel-drones"
@@ -38,12 +43,53 @@ def report(publish) -> str:  # type: ignore[no-untyped-def]
 
 
 def pydantic_body(user_id: int | None) -> bytes:
-    """What the endpoint answered before orjson: ReportDetail from the ORM read, dumped."""
+    """ReportDetail from the ORM report, its paywall's tiers and decide_access, dumped."""
     now = utcnow()
     with session_scope() as session:
         viewer = Anonymous() if user_id is None else member_of(session.get(User, user_id))  # type: ignore[arg-type]
-        view = service.read_report(session, SLUG, viewer, now)
-        detail = service.report_detail(session, view, get_settings(), now)
+        report = session.execute(select(Report).where(Report.slug == SLUG)).scalar_one()
+        decision = decide_access(report, viewer, load_entitlements(session, viewer, now), now)
+        view = view_of(report, decision)
+        paywall = None
+        if not decision.full:
+            covering = select(TierCollection.tier_id).where(
+                TierCollection.collection_id == report.collection_id
+            )
+            tiers = session.execute(
+                select(Tier)
+                .where(Tier.active.is_(True), or_(Tier.all_collections, Tier.id.in_(covering)))
+                .order_by(Tier.id)
+            ).scalars()
+            base = get_settings().base_url
+            paywall = Paywall(
+                reason=decision.reason.value,
+                message=PAYWALL_MESSAGES[(decision.reason, report.access_level)],
+                tiers=service.tiers_public(session, tiers.all()),
+                login_url=f"{base}/login?next=/reports/{SLUG}",
+                register_url=f"{base}/register?next=/reports/{SLUG}",
+                request_url=f"{base}/account#request-subscription",
+            )
+        detail = ReportDetail(
+            slug=report.slug,
+            title=report.title,
+            summary=report.summary,
+            collection=CollectionPublic(
+                slug=report.collection.slug,
+                name=report.collection.name,
+                description=report.collection.description,
+            ),
+            published_at=report.published_at,
+            updated_at=report.updated_at,
+            authors=report.authors,
+            tags=report.tags,
+            access_level=report.access_level,
+            complimentary=is_complimentary(report, now),
+            access=decision.access.value,
+            body_html=view.body_html,
+            footnotes=[FootnoteOut(n=f["n"], html=f["html"]) for f in view.footnotes],
+            paywall=paywall,
+            meter=None,
+        )
         return detail.model_dump_json().encode()
 
 
