@@ -57,6 +57,19 @@ def previous_month(month: date) -> date:
     return date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
 
 
+def months_between(first: date, last: date) -> list[date]:
+    """Every month from first to last, both included."""
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def month_text(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
 def as_instant(month: date) -> datetime:
     return datetime(month.year, month.month, 1, tzinfo=UTC)
 

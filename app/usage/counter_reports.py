@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.models import Report, UsageMonthly
-from app.usage.counter import METRIC_COLUMNS, previous_month, processing_state
+from app.usage.counter import METRIC_COLUMNS, month_text, previous_month, processing_state
 from app.usage.counter_api import (
     Customer,
     Period,
@@ -106,10 +106,6 @@ REPORTS = {
     "PR_P1": ("Platform Usage", "Requests of the platform's items (a standard view of PR)."),
     "IR": ("Item Report", "Usage of each report on the platform, with denials."),
 }
-
-
-def month_key(month: date) -> str:
-    return month.strftime("%Y-%m")
 
 
 class _Request:
@@ -220,8 +216,8 @@ def _header(
 def _counts(by_month: Mapping[date, int], granularity: str, period: Period) -> dict[str, int]:
     if granularity == "Total":
         total = sum(by_month.values())
-        return {month_key(period.begin): total} if total else {}
-    return {month_key(m): n for m, n in sorted(by_month.items()) if n}
+        return {month_text(period.begin): total} if total else {}
+    return {month_text(m): n for m, n in sorted(by_month.items()) if n}
 
 
 def _performance(
@@ -393,9 +389,9 @@ def _item(
 def months_available(session: Session, now: datetime) -> tuple[str, str]:
     state = processing_state(session)
     if state is None:
-        last = month_key(previous_month(date(now.year, now.month, 1)))
+        last = month_text(previous_month(date(now.year, now.month, 1)))
         return last, last
-    return month_key(state.first_month), month_key(state.processed_through)
+    return month_text(state.first_month), month_text(state.processed_through)
 
 
 def report_list(session: Session, now: datetime) -> list[dict[str, Any]]:

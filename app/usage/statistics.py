@@ -40,6 +40,8 @@ from app.usage.counter import (
     as_instant,
     chain_ends,
     month_start,
+    month_text,
+    months_between,
     next_month,
     previous_month,
     processing_state,
@@ -73,10 +75,6 @@ CSV_COLUMNS = (
 )
 
 
-def month_text(month: date) -> str:
-    return month.strftime("%Y-%m")
-
-
 def _parse_month(name: str, text: str) -> date:
     if not MONTH_FORMAT.fullmatch(text):
         raise Unprocessable(f"{name}: expected a month as YYYY-MM, got {text[:20]!r}")
@@ -107,14 +105,6 @@ def month_range(
     if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         raise Unprocessable(f"the range spans more than {MAX_MONTHS} months")
     return first, last
-
-
-def _months(first: date, last: date) -> list[date]:
-    months, month = [], first
-    while month <= last:
-        months.append(month)
-        month = next_month(month)
-    return months
 
 
 def _processed_through(session: Session) -> str | None:
@@ -163,7 +153,7 @@ def organization_usage(
         )
         for month, report_id, title, total, unique, no_license, limit_exceeded in rows
     ]
-    by_month = {month_text(m): MonthUsage(month=month_text(m)) for m in _months(first, last)}
+    by_month = {month_text(m): MonthUsage(month=month_text(m)) for m in months_between(first, last)}
     by_report: dict[int, ReportUsage] = {}
     totals = Metrics()
     for line in lines:

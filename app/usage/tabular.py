@@ -8,6 +8,8 @@ import calendar
 from datetime import date
 from typing import Any
 
+from app.usage.counter import months_between
+
 HEADER_ROWS = (
     "Report_Name",
     "Report_ID",
@@ -28,14 +30,8 @@ IR_ITEM_COLUMNS = ("Item", "Publisher", "Publisher_ID", "Platform", "Authors",
                    "Print_ISSN", "Online_ISSN", "URI")  # fmt: skip
 
 
-def _months(begin: str, end: str) -> list[date]:
-    year, month = int(begin[:4]), int(begin[5:7])
-    last = (int(end[:4]), int(end[5:7]))
-    months = []
-    while (year, month) <= last:
-        months.append(date(year, month, 1))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+def _month_of(day: str) -> date:
+    return date(int(day[:4]), int(day[5:7]), 1)
 
 
 def _cell(value: Any) -> str:
@@ -81,7 +77,11 @@ def to_tsv(report: dict[str, Any]) -> str:
     header = report["Report_Header"]
     filters = header["Report_Filters"]
     monthly = header.get("Report_Attributes", {}).get("Granularity", "Month") == "Month"
-    months = _months(filters["Begin_Date"], filters["End_Date"]) if monthly else []
+    months = (
+        months_between(_month_of(filters["Begin_Date"]), _month_of(filters["End_Date"]))
+        if monthly
+        else []
+    )
     is_item_report = header["Report_ID"] == "IR"
     shown = header.get("Report_Attributes", {}).get("Attributes_To_Show", [])
     if is_item_report:
