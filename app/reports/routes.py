@@ -128,14 +128,17 @@ async def read_report(
     user_agent = request.headers.get("user-agent")
     previews = preview_cache_of(request.app.state)
     generation = current_generation()  # before the report is read: see preview_cache
+    access_kept = KeptAccess.now(access_cache_of(request.app.state))
     if anonymous:
         # The same bytes for every anonymous viewer off licensed networks (preview_cache):
         # one os.stat to know they are current; the licence check (this worker's network
-        # index, then the indexed query when a range may hold the address) so a campus
-        # reader still gets the full text.
+        # index, then what the address holds, kept under the access generation) so a
+        # campus reader still gets the full text.
         cached = previews.get(slug, generation, now)
         viewer = Anonymous(client_ip=credentials.client_ip)
-        if cached is not None and not await maybe_licensed(previews, generation, viewer, session):
+        if cached is not None and not await maybe_licensed(
+            previews, generation, viewer, session, access_kept, now
+        ):
             record_read(cached.report_id, ANONYMOUS_PREVIEW, viewer, user_agent)
             return public_preview(cached, request)
     # The hottest route: the viewer and what they hold (this worker's copy while the
@@ -143,7 +146,6 @@ async def read_report(
     # stands). All kept: answered here, no connection, no hop. Else the same read with the
     # database, and its commit, in one threadpool hop and one transaction.
     kept = reading.kept_content(previews, generation)
-    access_kept = KeptAccess.now(access_cache_of(request.app.state))
     try:
         read, viewer = read_as(NO_DATABASE, slug, credentials, settings, now, kept, access_kept)
     except NeedsDatabase:
@@ -202,11 +204,17 @@ def read_as(
 
 
 async def maybe_licensed(
-    previews: PreviewCache, generation: Generation, viewer: Anonymous, session: Session
+    previews: PreviewCache,
+    generation: Generation,
+    viewer: Anonymous,
+    session: Session,
+    access: KeptAccess,
+    now: datetime,
 ) -> bool:
     """Whether a licence may give this anonymous reader the full text: no when no
     organization's range holds the address (this worker's index, current with the
-    generation: microseconds); else the indexed licence query decides."""
+    generation: microseconds); else whether the address holds a live licence (the same
+    holdings the read decides with, kept under the access generation)."""
     if viewer.client_ip is None:
         return False
     index = previews.networks(generation)
@@ -215,7 +223,11 @@ async def maybe_licensed(
         previews.keep_networks(generation, index)
     if not index.may_hold(viewer.client_ip):
         return False
-    return await run_in_transaction(session, service.on_licensed_network, session, viewer, utcnow())
+    try:
+        held = access.entitlements(NO_DATABASE, viewer, now)
+    except NeedsDatabase:
+        held = await run_in_transaction(session, access.entitlements, session, viewer, now)
+    return any(entitlement.until is None or entitlement.until > now for entitlement in held)
 
 
 def public_preview(cached: CachedPreview, request: Request) -> Response:

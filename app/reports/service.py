@@ -19,7 +19,6 @@ from app.access import (
 )
 from app.billing.catalog import collection_slugs_by_tier
 from app.errors import BadRequest, NotFound
-from app.holdings import matching_licences
 from app.instants import to_utc
 from app.models import Collection, Report, ReportTag, Tier
 from app.pagination import INT64_MAX, checked_id, decode_cursor, encode_cursor
@@ -66,11 +65,6 @@ def report_by_slug(session: Session, slug: str) -> Report:
 def preview_text(session: Session, report_id: int) -> str:
     """The plain text of a report's preview (the report page's description without a summary)."""
     return session.execute(select(Report.preview_text).where(Report.id == report_id)).scalar_one()
-
-
-def on_licensed_network(session: Session, viewer: Viewer, now: datetime) -> bool:
-    """Whether an organization's licence matches this viewer (an indexed query)."""
-    return bool(matching_licences(session, viewer, now))
 
 
 def active_tiers(session: Session) -> list[TierPublic]:
