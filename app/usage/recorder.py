@@ -41,6 +41,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.holdings import matching_licences
 from app.models import ReadingEvent
+from app.reports.preview_cache import NetworkIndex, current_generation, load_network_index
 from app.usage.counter import DOUBLE_CLICK_SECONDS
 from app.usage.robots import is_robot
 
@@ -330,15 +331,29 @@ def _sqlite_value(value: object) -> object:
     return value
 
 
+_networks: tuple[Any, NetworkIndex] | None = None  # every organization's ranges, by generation
+
+
+def _network_index(session: Session) -> NetworkIndex:
+    """Every organization's IP ranges, kept under the content generation (which every
+    change to organizations or their ranges moves): an address none holds needs no query."""
+    global _networks
+    generation = current_generation()
+    if _networks is None or _networks[0] != generation:
+        _networks = (generation, load_network_index(session))
+    return _networks[1]
+
+
 def ledger_rows(session: Session, batch: list[PendingRead]) -> list[dict[str, Any]]:
     """The rows the ledger keeps for these reads: no IP address, no email."""
     secret = get_settings().secret_key.encode()
+    networks = _network_index(session)
     attributions: dict[tuple[str | None, str | None], int | None] = {}
     keys: dict[tuple[object, str | None, str | None], str] = {}
     rows = []
     for read in batch:
         viewer = read.viewer
-        organization_id = _attributed(session, read, attributions)
+        organization_id = _attributed(session, read, networks, attributions)
         verified_domain = (
             viewer.email_domain  # type: ignore[union-attr]
             if viewer.is_member and viewer.email_verified
@@ -380,6 +395,7 @@ def _key(secret: bytes, read: PendingRead, keys: dict) -> str:  # type: ignore[t
 def _attributed(
     session: Session,
     read: PendingRead,
+    networks: NetworkIndex,
     cache: dict[tuple[str | None, str | None], int | None],
 ) -> int | None:
     viewer = read.viewer
@@ -388,6 +404,8 @@ def _attributed(
     if read.licence is not None:  # the licence that granted the read
         return int(read.licence.rpartition(":")[2])
     domain = viewer.email_domain if viewer.is_member and viewer.email_verified else None  # type: ignore[union-attr]
+    if domain is None and not networks.may_hold(viewer.client_ip):
+        return None  # no range holds the address and no domain to match
     key = (viewer.client_ip, domain)
     if key not in cache:
         matches = matching_licences(session, viewer, read.occurred_at)

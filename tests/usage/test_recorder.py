@@ -13,7 +13,7 @@ from app.db import session_scope
 from app.models import ReadingEvent
 from app.usage import recorder
 from tests.support.app import create_user
-from tests.usage.conftest import DENIED, FIREFOX, FULL, GOOGLEBOT, OPEN
+from tests.usage.conftest import DENIED, FIREFOX, FULL, GOOGLEBOT, OPEN, ORGS
 
 
 def events() -> list[ReadingEvent]:
@@ -136,3 +136,16 @@ def test_the_access_type_follows_the_reports_own_openness_never_the_reader():
         Reason.METER_EXHAUSTED,
     ):
         assert recorder.counter_access_type(reason) == "Controlled"
+
+
+def test_a_range_added_after_a_flush_attributes_the_next_reads(client, admin, catalog, world):
+    """The flusher skips the licence query for an address no range holds (its copy of every
+    range, kept under the content generation): a new organization's range counts at once."""
+    recorder.record_read(world.licensed["id"], DENIED, Anonymous("10.9.0.1"), FIREFOX)
+    recorder.flush()
+    body = {"name": "University C", "tier": catalog.tier, "ip_ranges": ["10.9.0.0/16"]}
+    created = client.post(ORGS, headers=admin.headers, json=body)
+    assert created.status_code == 201, created.text
+    recorder.record_read(world.licensed["id"], FULL, Anonymous("10.9.0.1"), FIREFOX)
+    recorder.flush()
+    assert [e.organization_id for e in events()] == [None, created.json()["id"]]
