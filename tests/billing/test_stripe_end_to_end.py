@@ -16,6 +16,7 @@ from app.models import Subscription
 from tests.support.live_server import live_server
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.stripe_fixtures import EmulatorHandle, sell_monthly_at_emulator
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -43,15 +44,6 @@ def _read(client, reader) -> str:
     return client.get("/api/v1/reports/subs", headers=reader.headers).json()["access"]
 
 
-def _wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def _subscribe(client, reader, stripe_live, tier) -> str:
     checkout = client.post(
         "/api/v1/billing/checkout", headers=reader.headers, json={"tier": tier, "interval": "month"}
@@ -62,7 +54,7 @@ def _subscribe(client, reader, stripe_live, tier) -> str:
     session = stripe_live.complete_checkout(url.rsplit("/", 1)[1])
     assert session["client_reference_id"] == str(reader.id)
     stripe_live.wait_for_webhooks()
-    _wait_for(lambda: _read(client, reader) == "full")
+    wait_for(lambda: _read(client, reader) == "full")
     return session["subscription"]
 
 
@@ -85,7 +77,7 @@ def test_checkout_then_cancel(client, reader, publish, stripe_live, stripe_tier)
     assert {e["source"] for e in me["entitlements"]} == {"stripe"}
     stripe.v1.subscriptions.update(subscription_id, params={"cancel_at_period_end": True})
     stripe_live.wait_for_webhooks()
-    _wait_for(
+    wait_for(
         lambda: (
             client.get("/api/v1/me", headers=reader.headers).json()["subscriptions"][0][
                 "cancel_at_period_end"
@@ -98,7 +90,7 @@ def test_checkout_then_cancel(client, reader, publish, stripe_live, stripe_tier)
     assert portal.status_code == 200 and portal.json()["url"].startswith(stripe_live.base_url)
     stripe.v1.subscriptions.cancel(subscription_id)
     stripe_live.wait_for_webhooks()
-    _wait_for(lambda: _read(client, reader) == "preview")
+    wait_for(lambda: _read(client, reader) == "preview")
 
 
 def test_a_second_checkout_reuses_the_stripe_customer(client, reader, stripe_live, stripe_tier):

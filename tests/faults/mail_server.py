@@ -4,8 +4,6 @@ the outbox rows as the database holds them."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
@@ -51,12 +49,3 @@ class SwitchableSmtp(Mailbox):
 def outbox_rows() -> list[OutboxEmail]:
     with session_scope(write=False) as session:
         return list(session.execute(select(OutboxEmail).order_by(OutboxEmail.id)).scalars())
-
-
-def wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")

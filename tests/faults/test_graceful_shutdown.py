@@ -13,9 +13,10 @@ from app.config import get_settings
 from app.db import session_scope
 from app.mail.outbox import enqueue_email
 from app.mail.sender import deliver_due
-from tests.faults.mail_server import SlowCollector, SwitchableSmtp, outbox_rows, wait_for
+from tests.faults.mail_server import SlowCollector, SwitchableSmtp, outbox_rows
 from tests.support.app import DEFAULT_PASSWORD, create_user
 from tests.support.served import served
+from tests.support.waiting import wait_for
 
 SIGN_INS = 16  # ~0.2 s of argon2 on two cores: most are still in flight at SIGTERM
 RECIPIENTS = [f"reader{n}@example.org" for n in range(12)]

@@ -12,9 +12,10 @@ import time
 
 import httpx
 
-from tests.faults.mail_server import SwitchableSmtp, outbox_rows, wait_for
+from tests.faults.mail_server import SwitchableSmtp, outbox_rows
 from tests.support.app import create_user
 from tests.support.served import served
+from tests.support.waiting import wait_for
 
 SENDER = {
     "FOLIO_OUTBOX_SENDER": "on",

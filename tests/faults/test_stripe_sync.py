@@ -19,6 +19,7 @@ from tests.support.billing_faults import API_KEY, UNUSED_STRIPE, billing_rows, s
 from tests.support.served import FOLIO, ROOT, Served, served
 from tests.support.stripe_events import WEBHOOK_SECRET
 from tests.support.stripe_fixtures import EmulatorHandle
+from tests.support.waiting import wait_for
 
 
 def stripe_sync(api_base: str) -> subprocess.CompletedProcess[str]:
@@ -85,13 +86,6 @@ def _held(subscription_id: str) -> Subscription | None:
         ).scalar_one_or_none()
 
 
-def _wait_for(predicate, seconds: float = 15) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
 def _after_the_second_of(stamp: int) -> None:
     while int(time.time()) <= stamp:
         time.sleep(0.02)
@@ -134,7 +128,7 @@ def test_stripe_sync_overtaken_by_a_newer_webhook_never_overwrites_it(
     reader = make_account("reader@example.org")
     subscription_id = _subscribe(emulator, reader.id, reader.email)
     emulator.wait_for_webhooks()
-    _wait_for(lambda: (held := _held(subscription_id)) is not None and held.status == "active")
+    wait_for(lambda: (held := _held(subscription_id)) is not None and held.status == "active")
     _after_the_second_of(_held(subscription_id).stripe_event_created)
     # The listing (still active) is computed; the subscription then becomes unpaid and its
     # webhook is applied by folio serve; only then does the stale listing reach the sync.
