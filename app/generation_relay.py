@@ -135,6 +135,11 @@ def _publish_pending(feed: Feed) -> None:
 # Listening ----------------------------------------------------------------------------
 
 
+def client_name() -> str:
+    """The name this process's subscriptions give Redis (CLIENT LIST shows it)."""
+    return f"folio-generations-{os.getpid()}"
+
+
 class Listener:
     """One subscription to a feed, kept live by a thread; `live` only while it is."""
 
@@ -162,7 +167,7 @@ class Listener:
                 url,
                 socket_connect_timeout=CONNECT_SECONDS,
                 socket_timeout=SILENT_SECONDS,
-                client_name=f"folio-generations-{os.getpid()}",
+                client_name=client_name(),
             )
             pubsub = client.pubsub()
             try:
