@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     stripe_max_network_retries: int = Field(2, ge=0, le=5)
 
     redis_url: str | None = None
+    # With FOLIO_REDIS_URL: the pub/sub channel that carries generation bumps between hosts
+    # (app.generation_relay). Installations sharing one Redis need channels of their own.
+    generation_channel: str = Field("folio-generations", min_length=1)
     # Comma-separated CIDRs, e.g. "10.0.0.0/8,::1".
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     preview_paragraphs: int = Field(3, ge=1, le=50)

@@ -4,9 +4,11 @@ A generation is a file in FOLIO_DATA_DIR. A `WriteWatch` appends one byte to its
 every commit that wrote one of its tables, whichever service, webhook or CLI command did
 the write, in whichever process: its session events see ORM flushes and Core
 INSERT/UPDATE/DELETE statements run through a session. A reader compares the file's
-(inode, size, mtime) with one os.stat: no query. Every worker on one host (or sharing
-FOLIO_DATA_DIR on a shared volume) sees a bump on its next request; workers on several
-hosts must share FOLIO_DATA_DIR.
+(inode, size, mtime) with one os.stat: no query. Every worker on one host sees a bump on
+its next request. With FOLIO_REDIS_URL set, a bump also travels through Redis to workers on
+other hosts (app.generation_relay), and a generation is the stat with what this process
+heard from Redis appended, still without I/O; without Redis, workers on several hosts would
+have to share FOLIO_DATA_DIR (a network volume caching attributes defeats R-A1).
 
 Read the generation BEFORE the rows it guards, bump it AFTER the commit: a reader that
 raced a write keeps what it read under the older generation, which the bump has already
@@ -31,31 +33,50 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from app.config import get_settings
+from app import generation_relay
+from app.config import Settings, get_settings
 
 log = logging.getLogger("folio")
 
-Generation = tuple[int, int, int]
+# (inode, size, mtime_ns) of the file, and with Redis what this process heard of it there.
+Generation = tuple[int, ...]
 # A file is rewritten (a new inode) once it grows this large, so it never grows further.
 ROTATE_AT = 4096
 
 
-def generation_path(name: str) -> Path:
-    return get_settings().data_dir / name
+def generation_feed(settings: Settings) -> generation_relay.Feed | None:
+    """Where bumps travel between hosts: None without Redis."""
+    if not settings.redis_url:
+        return None
+    return (settings.redis_url, settings.generation_channel)
 
 
 def current_generation_of(name: str) -> Generation:
-    """(inode, size, mtime_ns) of a generation file: one os.stat, no query."""
+    """(inode, size, mtime_ns) of a generation file: one os.stat, no query. With Redis,
+    followed by what this process heard there (never the same twice while not listening)."""
+    settings = get_settings()
     try:
-        st = os.stat(generation_path(name))
+        st = os.stat(settings.data_dir / name)
+        here: Generation = (st.st_ino, st.st_size, st.st_mtime_ns)
     except FileNotFoundError:
-        return (0, 0, 0)
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+        here = (0, 0, 0)
+    feed = generation_feed(settings)
+    if feed is None:
+        return here
+    return (*here, generation_relay.heard(name, feed))
 
 
 def bump_generation_of(name: str) -> None:
-    """Makes everything kept under the named generation stale, in every worker."""
-    path = generation_path(name)
+    """Makes everything kept under the named generation stale, in every worker (of every
+    host, with Redis: published before this returns)."""
+    settings = get_settings()
+    _append_to(settings.data_dir / name, name)
+    feed = generation_feed(settings)
+    if feed is not None:
+        generation_relay.publish(name, feed)
+
+
+def _append_to(path: Path, name: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.stat().st_size >= ROTATE_AT:

@@ -27,6 +27,8 @@ from app.body_limit import BodySizeLimit
 from app.config import get_settings
 from app.db import is_busy, is_unreachable
 from app.errors import FolioError, ServiceUnavailable, conflict_from_integrity_error
+from app.generation import generation_feed
+from app.generation_relay import start_listening, stop_listening
 from app.head_requests import HeadAsGet
 from app.mail.sender import OutboxSender
 from app.reports.preview_fast_path import CachedPreviewFastPath
@@ -142,10 +144,17 @@ def create_app() -> FastAPI:
         if sender is not None:
             sender.start()
         usage_recorder.start()  # reading events: written in batches every second
+        # With Redis, generation bumps from other hosts (app.generation_relay): until the
+        # subscription is live this worker serves nothing from its caches.
+        feed = generation_feed(settings)
+        if feed is not None:
+            start_listening(feed)
         freeze_startup_heap()
         try:
             yield
         finally:
+            if feed is not None:
+                await asyncio.to_thread(stop_listening, feed)
             await asyncio.to_thread(usage_recorder.stop)  # writes what is still pending
             if sender is not None:
                 await asyncio.to_thread(sender.stop)
