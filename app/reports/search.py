@@ -18,7 +18,7 @@ import json
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy import Boolean, Row, bindparam, text
 from sqlmodel import Session
 
 from app.access import (
@@ -32,7 +32,7 @@ from app.access import (
 from app.accounts.throttle import UNKNOWN_IP
 from app.errors import BadRequest
 from app.holdings import load_entitlements
-from app.models import Collection, Report, ReportTag, UTCDateTime
+from app.models import UTCDateTime
 from app.reports.schemas import SearchHit
 from app.reports.service import collection_by_slug
 
@@ -55,6 +55,12 @@ _SHARED_PARAMS = (
     bindparam("collection_id"),
 )
 
+# Both rank statements end by reading the page's hits: what a list item shows and what the
+# access decision reads (app.access.ReportFacts), with the tags, in the same round trip.
+_HIT_COLUMNS = """r.id, r.slug, r.title, r.summary, c.slug AS collection, r.published_at,
+           r.access_level, r.complimentary, r.free_after, r.collection_id, r.status"""
+_HIT_TYPES = {"published_at": UTCDateTime, "free_after": UTCDateTime, "complimentary": Boolean}
+
 # bm25 reads term counts, never positions, so ranking says nothing about word order; the
 # full text has no weight, so it says nothing about how often a word occurs after the cut
 # either (the preview, title and summary rank, as on PostgreSQL with its stripped vector).
@@ -63,7 +69,8 @@ _SHARED_PARAMS = (
 # covering index (migration 0013): the reports row itself keeps status and publication after
 # the body, in overflow pages. One cost still grows with the matches: bm25 counts each word's
 # documents once per query (one pass over its posting list, ~20 ms for a word in 100,000).
-_SQLITE_RANK = text("""
+_SQLITE_RANK = (
+    text(f"""
     WITH candidates AS MATERIALIZED (
         SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 0.0, 1.0) AS score
         FROM reports_fts
@@ -73,9 +80,20 @@ _SQLITE_RANK = text("""
           AND (:collection_id IS NULL OR r.collection_id = :collection_id)
         ORDER BY reports_fts.rowid DESC
         LIMIT :candidates
+    ),
+    page AS MATERIALIZED (
+        SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT :limit
     )
-    SELECT id FROM candidates ORDER BY score, id DESC LIMIT :limit
-""").bindparams(*_SHARED_PARAMS)
+    SELECT {_HIT_COLUMNS},
+           (SELECT json_group_array(t.tag) FROM report_tags t WHERE t.report_id = r.id) AS tags
+    FROM page
+    JOIN reports r ON r.id = page.id
+    JOIN collections c ON c.id = r.collection_id
+    ORDER BY page.score, page.id DESC
+""")
+    .bindparams(*_SHARED_PARAMS)
+    .columns(**_HIT_TYPES)
+)
 
 # Snippets for the page only, each from the column the viewer may read (3 = preview_text,
 # 2 = full_text): the full text is never even cut into a snippet for a preview reader.
@@ -93,7 +111,8 @@ _SQLITE_PREVIEW_COLUMN, _SQLITE_FULL_COLUMN = 3, 2
 # The candidates are the newest matches: for common words PostgreSQL walks the primary key
 # backwards and stops at the bound, for rare ones it reads the GIN index and sorts the few
 # matches; either way only the candidates are ranked.
-_PG_RANK = text("""
+_PG_RANK = (
+    text(f"""
     WITH candidates AS MATERIALIZED (
         SELECT r.id, r.search_vector
         FROM reports r
@@ -102,12 +121,23 @@ _PG_RANK = text("""
           AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
         ORDER BY r.id DESC
         LIMIT :candidates
+    ),
+    page AS MATERIALIZED (
+        SELECT c.id, ts_rank(c.search_vector, q.query) AS score
+        FROM candidates c, plainto_tsquery('english', :words) AS q(query)
+        ORDER BY score DESC, c.id DESC
+        LIMIT :limit
     )
-    SELECT c.id
-    FROM candidates c, plainto_tsquery('english', :words) AS q(query)
-    ORDER BY ts_rank(c.search_vector, q.query) DESC, c.id DESC
-    LIMIT :limit
-""").bindparams(*_SHARED_PARAMS)
+    SELECT {_HIT_COLUMNS},
+           ARRAY(SELECT t.tag FROM report_tags t WHERE t.report_id = r.id ORDER BY t.tag) AS tags
+    FROM page
+    JOIN reports r ON r.id = page.id
+    JOIN collections c ON c.id = r.collection_id
+    ORDER BY page.score DESC, page.id DESC
+""")
+    .bindparams(*_SHARED_PARAMS)
+    .columns(**_HIT_TYPES)
+)
 # Which of those two plans fits depends on the words, so the statement is planned for its
 # own words every time: a prepared statement's generic plan (psycopg prepares after five
 # runs) cannot know how common they are and would pick one plan for all.
@@ -125,33 +155,6 @@ _PG_SNIPPETS = text(f"""
     FROM unnest(CAST(:ids AS integer[]), CAST(:full AS boolean[])) AS page(id, full_access)
     JOIN reports r ON r.id = page.id
 """)
-
-
-# The page's hits as plain rows (no ORM objects, whose loading cost more than the ranking
-# on PostgreSQL): what a list item shows and what the access decision reads, in two
-# statements whatever the page size.
-_PAGE_ROWS = (
-    select(
-        Report.id,
-        Report.slug,
-        Report.title,
-        Report.summary,
-        Collection.slug.label("collection"),
-        Report.published_at,
-        Report.access_level,
-        Report.complimentary,
-        Report.free_after,
-        Report.collection_id,
-        Report.status,
-    )
-    .join(Collection, Collection.id == Report.collection_id)
-    .where(Report.id.in_(bindparam("ids", expanding=True)))
-)
-_PAGE_TAGS = (
-    select(ReportTag.report_id, ReportTag.tag)
-    .where(ReportTag.report_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ReportTag.report_id, ReportTag.tag)
-)
 
 
 def _facts(row: Row) -> ReportFacts:
@@ -235,17 +238,17 @@ def search_reports(
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         match = fts5_match(words)
-        ids = session.execute(_SQLITE_RANK, {**params, "match": match}).scalars().all()
+        ranked = session.execute(_SQLITE_RANK, {**params, "match": match}).all()
+        # BINARY collation orders by code point, as sorted() does: PostgreSQL's ORDER BY.
+        tags = {row.id: sorted(json.loads(row.tags)) for row in ranked}
     else:
         session.execute(_PG_CUSTOM_PLAN)
-        ids = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).scalars().all()
-    if not ids:
+        ranked = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).all()
+        tags = {row.id: row.tags for row in ranked}
+    if not ranked:
         return []
-    connection = session.connection()
-    rows = {row.id: row for row in connection.execute(_PAGE_ROWS, {"ids": ids})}
-    tags: dict[int, list[str]] = {id_: [] for id_ in ids}
-    for report_id, tag in connection.execute(_PAGE_TAGS, {"ids": ids}):
-        tags[report_id].append(tag)
+    ids = [row.id for row in ranked]
+    rows = {row.id: row for row in ranked}
     facts = {id_: _facts(rows[id_]) for id_ in ids}
     entitlements = load_entitlements(session, viewer, now)
     decisions = {id_: decide_access(facts[id_], viewer, entitlements, now) for id_ in ids}
