@@ -68,7 +68,8 @@ _HIT_TYPES = {"published_at": UTCDateTime, "free_after": UTCDateTime, "complimen
 # scan stops at the bound; only they are ranked. Visibility is checked through a narrow
 # covering index (migration 0013): the reports row itself keeps status and publication after
 # the body, in overflow pages. One cost still grows with the matches: bm25 counts each word's
-# documents once per query (one pass over its posting list, ~20 ms for a word in 100,000).
+# documents once per query (one pass over its posting list, ~2 ms for a word in all of
+# 100,000 reports on the 2-core bench machine, so ~2 ms more per such word in a query).
 _SQLITE_RANK = (
     text(f"""
     WITH candidates AS MATERIALIZED (
