@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import Boolean, Row, bindparam, text
@@ -23,6 +24,7 @@ from sqlmodel import Session
 
 from app.access import (
     LIVE_STATUSES,
+    Entitlement,
     Member,
     ReportFacts,
     Viewer,
@@ -219,10 +221,12 @@ def search_reports(
     collection: str | None = None,
     limit: int = 20,
     candidates: int | None = None,
+    entitlements_of: Callable[[Session, Viewer, datetime], list[Entitlement]] = load_entitlements,
 ) -> list[SearchHit]:
     """Ranked hits over every word of the report; each snippet from the preview unless
     the viewer has full access to that report. Only the newest `candidates` matches
-    (default `RANKED_CANDIDATES`) are ranked."""
+    (default `RANKED_CANDIDATES`) are ranked. `entitlements_of` reads what the viewer
+    holds (the route passes the worker's kept copy, app.holdings_cache)."""
     if "\x00" in query:
         raise BadRequest("The query may not contain NUL characters")
     collection_id = collection_by_slug(session, collection).id if collection else None
@@ -251,7 +255,7 @@ def search_reports(
     ids = [row.id for row in ranked]
     rows = {row.id: row for row in ranked}
     facts = {id_: _facts(rows[id_]) for id_ in ids}
-    entitlements = load_entitlements(session, viewer, now)
+    entitlements = entitlements_of(session, viewer, now)
     decisions = {id_: decide_access(facts[id_], viewer, entitlements, now) for id_ in ids}
     if sqlite:
         page = {
