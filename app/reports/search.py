@@ -253,8 +253,7 @@ def search_reports(
     if not ranked:
         return []
     ids = [row.id for row in ranked]
-    rows = {row.id: row for row in ranked}
-    facts = {id_: _facts(rows[id_]) for id_ in ids}
+    facts = {row.id: _facts(row) for row in ranked}
     entitlements = entitlements_of(session, viewer, now)
     decisions = {id_: decide_access(facts[id_], viewer, entitlements, now) for id_ in ids}
     if sqlite:
@@ -271,16 +270,16 @@ def search_reports(
     snippets = {row.id: row.snippet for row in found}
     return [
         SearchHit(
-            slug=rows[id_].slug,
-            title=rows[id_].title,
-            summary=rows[id_].summary,
-            collection=rows[id_].collection,
-            published_at=rows[id_].published_at,
-            access_level=rows[id_].access_level,
-            complimentary=is_complimentary(facts[id_], now),
-            tags=tags[id_],
-            snippet=highlight(snippets.get(id_) or ""),
-            access=decisions[id_].access.value,
+            slug=row.slug,
+            title=row.title,
+            summary=row.summary,
+            collection=row.collection,
+            published_at=row.published_at,
+            access_level=row.access_level,
+            complimentary=is_complimentary(facts[row.id], now),
+            tags=tags[row.id],
+            snippet=highlight(snippets.get(row.id) or ""),
+            access=decisions[row.id].access.value,
         )
-        for id_ in ids
+        for row in ranked
     ]
