@@ -249,13 +249,25 @@ def search_reports(
     session: SessionDep,
     viewer: ViewerDep,
     throttle: ThrottleDep,
+    request: Request,
     response: Response,
     q: Annotated[str, Query(min_length=1, max_length=200)],
     collection: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
 ) -> SearchResults:
     throttle.count_search(search.search_client_key(viewer))
-    hits = search.search_reports(session, viewer, utcnow(), q, collection=collection, limit=limit)
+    # What the viewer holds decides each snippet: this worker's copy while the access
+    # generation stands, as for a read (R-A1), so a search is one round trip fewer.
+    kept = KeptAccess.now(access_cache_of(request.app.state))
+    hits = search.search_reports(
+        session,
+        viewer,
+        utcnow(),
+        q,
+        collection=collection,
+        limit=limit,
+        entitlements_of=kept.entitlements,
+    )
     cache_privately(response)
     return SearchResults(items=hits)
 

@@ -16,18 +16,27 @@ from __future__ import annotations
 import html
 import json
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Boolean, Row, bindparam, text
 from sqlmodel import Session
 
-from app.access import LIVE_STATUSES, Member, Viewer, decide_access
+from app.access import (
+    LIVE_STATUSES,
+    Entitlement,
+    Member,
+    ReportFacts,
+    Viewer,
+    decide_access,
+    is_complimentary,
+)
 from app.accounts.throttle import UNKNOWN_IP
 from app.errors import BadRequest
 from app.holdings import load_entitlements
-from app.models import Report, UTCDateTime
+from app.models import UTCDateTime
 from app.reports.schemas import SearchHit
-from app.reports.service import WITHOUT_TEXT, collection_by_slug, list_item
+from app.reports.service import collection_by_slug
 
 MAX_QUERY_TERMS = 16
 RANKED_CANDIDATES = 1000
@@ -48,6 +57,12 @@ _SHARED_PARAMS = (
     bindparam("collection_id"),
 )
 
+# Both rank statements end by reading the page's hits: what a list item shows and what the
+# access decision reads (app.access.ReportFacts), with the tags, in the same round trip.
+_HIT_COLUMNS = """r.id, r.slug, r.title, r.summary, c.slug AS collection, r.published_at,
+           r.access_level, r.complimentary, r.free_after, r.collection_id, r.status"""
+_HIT_TYPES = {"published_at": UTCDateTime, "free_after": UTCDateTime, "complimentary": Boolean}
+
 # bm25 reads term counts, never positions, so ranking says nothing about word order; the
 # full text has no weight, so it says nothing about how often a word occurs after the cut
 # either (the preview, title and summary rank, as on PostgreSQL with its stripped vector).
@@ -55,8 +70,10 @@ _SHARED_PARAMS = (
 # scan stops at the bound; only they are ranked. Visibility is checked through a narrow
 # covering index (migration 0013): the reports row itself keeps status and publication after
 # the body, in overflow pages. One cost still grows with the matches: bm25 counts each word's
-# documents once per query (one pass over its posting list, ~20 ms for a word in 100,000).
-_SQLITE_RANK = text("""
+# documents once per query (one pass over its posting list, ~2 ms for a word in all of
+# 100,000 reports on the 2-core bench machine, so ~2 ms more per such word in a query).
+_SQLITE_RANK = (
+    text(f"""
     WITH candidates AS MATERIALIZED (
         SELECT r.id AS id, bm25(reports_fts, 10.0, 4.0, 0.0, 1.0) AS score
         FROM reports_fts
@@ -66,9 +83,20 @@ _SQLITE_RANK = text("""
           AND (:collection_id IS NULL OR r.collection_id = :collection_id)
         ORDER BY reports_fts.rowid DESC
         LIMIT :candidates
+    ),
+    page AS MATERIALIZED (
+        SELECT id, score FROM candidates ORDER BY score, id DESC LIMIT :limit
     )
-    SELECT id FROM candidates ORDER BY score, id DESC LIMIT :limit
-""").bindparams(*_SHARED_PARAMS)
+    SELECT {_HIT_COLUMNS},
+           (SELECT json_group_array(t.tag) FROM report_tags t WHERE t.report_id = r.id) AS tags
+    FROM page
+    JOIN reports r ON r.id = page.id
+    JOIN collections c ON c.id = r.collection_id
+    ORDER BY page.score, page.id DESC
+""")
+    .bindparams(*_SHARED_PARAMS)
+    .columns(**_HIT_TYPES)
+)
 
 # Snippets for the page only, each from the column the viewer may read (3 = preview_text,
 # 2 = full_text): the full text is never even cut into a snippet for a preview reader.
@@ -86,7 +114,8 @@ _SQLITE_PREVIEW_COLUMN, _SQLITE_FULL_COLUMN = 3, 2
 # The candidates are the newest matches: for common words PostgreSQL walks the primary key
 # backwards and stops at the bound, for rare ones it reads the GIN index and sorts the few
 # matches; either way only the candidates are ranked.
-_PG_RANK = text("""
+_PG_RANK = (
+    text(f"""
     WITH candidates AS MATERIALIZED (
         SELECT r.id, r.search_vector
         FROM reports r
@@ -95,12 +124,23 @@ _PG_RANK = text("""
           AND (CAST(:collection_id AS integer) IS NULL OR r.collection_id = :collection_id)
         ORDER BY r.id DESC
         LIMIT :candidates
+    ),
+    page AS MATERIALIZED (
+        SELECT c.id, ts_rank(c.search_vector, q.query) AS score
+        FROM candidates c, plainto_tsquery('english', :words) AS q(query)
+        ORDER BY score DESC, c.id DESC
+        LIMIT :limit
     )
-    SELECT c.id
-    FROM candidates c, plainto_tsquery('english', :words) AS q(query)
-    ORDER BY ts_rank(c.search_vector, q.query) DESC, c.id DESC
-    LIMIT :limit
-""").bindparams(*_SHARED_PARAMS)
+    SELECT {_HIT_COLUMNS},
+           ARRAY(SELECT t.tag FROM report_tags t WHERE t.report_id = r.id ORDER BY t.tag) AS tags
+    FROM page
+    JOIN reports r ON r.id = page.id
+    JOIN collections c ON c.id = r.collection_id
+    ORDER BY page.score DESC, page.id DESC
+""")
+    .bindparams(*_SHARED_PARAMS)
+    .columns(**_HIT_TYPES)
+)
 # Which of those two plans fits depends on the words, so the statement is planned for its
 # own words every time: a prepared statement's generic plan (psycopg prepares after five
 # runs) cannot know how common they are and would pick one plan for all.
@@ -118,6 +158,17 @@ _PG_SNIPPETS = text(f"""
     FROM unnest(CAST(:ids AS integer[]), CAST(:full AS boolean[])) AS page(id, full_access)
     JOIN reports r ON r.id = page.id
 """)
+
+
+def _facts(row: Row) -> ReportFacts:
+    return ReportFacts(
+        access_level=row.access_level,
+        complimentary=row.complimentary,
+        free_after=row.free_after,
+        collection_id=row.collection_id,
+        status=row.status,
+        published_at=row.published_at,
+    )
 
 
 def _is_word_character(char: str) -> bool:
@@ -170,10 +221,12 @@ def search_reports(
     collection: str | None = None,
     limit: int = 20,
     candidates: int | None = None,
+    entitlements_of: Callable[[Session, Viewer, datetime], list[Entitlement]] = load_entitlements,
 ) -> list[SearchHit]:
     """Ranked hits over every word of the report; each snippet from the preview unless
     the viewer has full access to that report. Only the newest `candidates` matches
-    (default `RANKED_CANDIDATES`) are ranked."""
+    (default `RANKED_CANDIDATES`) are ranked. `entitlements_of` reads what the viewer
+    holds (the route passes the worker's kept copy, app.holdings_cache)."""
     if "\x00" in query:
         raise BadRequest("The query may not contain NUL characters")
     collection_id = collection_by_slug(session, collection).id if collection else None
@@ -190,33 +243,43 @@ def search_reports(
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         match = fts5_match(words)
-        ids = session.execute(_SQLITE_RANK, {**params, "match": match}).scalars().all()
+        ranked = session.execute(_SQLITE_RANK, {**params, "match": match}).all()
+        # BINARY collation orders by code point, as sorted() does: PostgreSQL's ORDER BY.
+        tags = {row.id: sorted(json.loads(row.tags)) for row in ranked}
     else:
         session.execute(_PG_CUSTOM_PLAN)
-        ids = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).scalars().all()
-    if not ids:
+        ranked = session.execute(_PG_RANK, {**params, "words": " ".join(words)}).all()
+        tags = {row.id: row.tags for row in ranked}
+    if not ranked:
         return []
-    listed = select(Report).where(Report.id.in_(ids)).options(*WITHOUT_TEXT)
-    reports = {r.id: r for r in session.execute(listed).scalars()}
-    entitlements = load_entitlements(session, viewer, now)
-    decisions = {id_: decide_access(reports[id_], viewer, entitlements, now) for id_ in ids}
+    ids = [row.id for row in ranked]
+    facts = {row.id: _facts(row) for row in ranked}
+    entitlements = entitlements_of(session, viewer, now)
+    decisions = {id_: decide_access(facts[id_], viewer, entitlements, now) for id_ in ids}
     if sqlite:
         page = {
             str(id_): _SQLITE_FULL_COLUMN if decision.full else _SQLITE_PREVIEW_COLUMN
             for id_, decision in decisions.items()
         }
-        rows = session.execute(_SQLITE_SNIPPETS, {"page": json.dumps(page), "match": match})
+        found = session.execute(_SQLITE_SNIPPETS, {"page": json.dumps(page), "match": match})
     else:
         full = [decisions[id_].full for id_ in ids]
-        rows = session.execute(
+        found = session.execute(
             _PG_SNIPPETS, {"ids": list(ids), "full": full, "words": " ".join(words)}
         )
-    snippets = {row.id: row.snippet for row in rows}
+    snippets = {row.id: row.snippet for row in found}
     return [
         SearchHit(
-            **list_item(reports[id_], now).model_dump(),
-            snippet=highlight(snippets.get(id_) or ""),
-            access=decisions[id_].access.value,
+            slug=row.slug,
+            title=row.title,
+            summary=row.summary,
+            collection=row.collection,
+            published_at=row.published_at,
+            access_level=row.access_level,
+            complimentary=is_complimentary(facts[row.id], now),
+            tags=tags[row.id],
+            snippet=highlight(snippets.get(row.id) or ""),
+            access=decisions[row.id].access.value,
         )
-        for id_ in ids
+        for row in ranked
     ]
