@@ -6,6 +6,7 @@ database is created on that server for the session and dropped after.
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 import uuid
@@ -30,8 +31,19 @@ def _fresh_postgres(server_url: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_postgres(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 if _SERVER_URL:
     os.environ["FOLIO_DATABASE_URL"] = _fresh_postgres(_SERVER_URL)
+    # The xdist controller imports this file too but runs no session fixture: its database
+    # goes at exit (a worker's is dropped by migrated_database; twice is harmless).
+    atexit.register(_drop_postgres, os.environ["FOLIO_DATABASE_URL"])
 else:
     os.environ["FOLIO_DATABASE_URL"] = f"sqlite:///{_TMP / 'folio.db'}"
 os.environ["FOLIO_ENV"] = "test"
@@ -69,14 +81,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERVER_TESTS):
             item.add_marker(pytest.mark.xdist_group("servers"))
-
-
-def _drop_postgres(database_url: str) -> None:
-    url = make_url(database_url)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)
