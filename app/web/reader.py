@@ -16,6 +16,7 @@ from app.access import Anonymous
 from app.accounts.routes import ThrottleDep
 from app.deps import SessionDep
 from app.errors import BadRequest, FolioError
+from app.holdings_cache import KeptAccess, access_cache_of
 from app.models import utcnow
 from app.reports import directory, search, service
 from app.web import reader_report
@@ -125,8 +126,16 @@ def search_page(
         if len(query) > MAX_QUERY:
             raise BadRequest(f"A search has at most {MAX_QUERY} characters")
         throttle.count_search(search.search_client_key(viewer))
+        # What the viewer holds: this worker's copy under the access generation, as the API.
+        kept = KeptAccess.now(access_cache_of(request.app.state))
         hits = search.search_reports(
-            session, viewer, utcnow(), query, collection=collection or None, limit=SEARCH_LIMIT
+            session,
+            viewer,
+            utcnow(),
+            query,
+            collection=collection or None,
+            limit=SEARCH_LIMIT,
+            entitlements_of=kept.entitlements,
         )
     except FolioError as error:
         response = reader_page(

@@ -5,6 +5,7 @@ snippets. A statement count is behaviour, not timing."""
 from __future__ import annotations
 
 from tests.support.statements import statements
+from tests.web.reader_support import sign_in
 
 
 def _queries(sent: list[str]) -> list[str]:
@@ -66,3 +67,27 @@ def test_a_revoked_comp_turns_full_snippets_back_into_previews_at_once(
     assert revoked.status_code in (200, 204), revoked.text
     [hit] = _search(client, "trawler", reader.headers)
     assert hit["access"] == "preview" and "secret" not in hit["snippet"]
+
+
+def test_the_search_page_honours_a_revoked_comp_on_its_next_search(
+    client, publish, admin, reader, catalog
+):
+    """The page reads holdings from the same kept copy as the API (R-A1 all the same)."""
+    publish(
+        slug="cut",
+        title="Trawler fleets",
+        body="Fleets left port.\n\n<!-- paywall -->\n\nThe trawler owners met in secret.",
+    )
+    granted = client.post(
+        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
+    )
+    assert granted.status_code == 201, granted.text
+    sign_in(client, reader)
+    for _ in range(2):  # the second page comes from the worker's kept holdings
+        page = client.get("/search", params={"q": "trawler"})
+        assert page.status_code == 200 and "secret" in page.text
+    revoked = client.delete(f"/api/v1/admin/comps/{granted.json()['id']}", headers=admin.headers)
+    assert revoked.status_code in (200, 204), revoked.text
+    page = client.get("/search", params={"q": "trawler"})
+    assert page.status_code == 200 and "Trawler fleets" in page.text
+    assert "secret" not in page.text
