@@ -9,21 +9,18 @@ what they kept.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import httpx
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 
 from tests.reports.test_holdings_cache import SLUG, revocations_are_honoured_by_the_other_worker
 from tests.support import stripe_events as se
 from tests.support.app import Account, Catalog
+from tests.support.redis_prefix import REDIS_URL, redis_prefix
 from tests.support.served import served
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe analysis after the cut."
 START_SECONDS = 180  # importing the app on a machine busy with the rest of the suite
 
@@ -31,40 +28,28 @@ START_SECONDS = 180  # importing the app on a machine busy with the rest of the 
 @pytest.fixture
 def hosts(tmp_path) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     """Two `folio serve` processes sharing the database and Redis, not a data directory."""
-    redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        redis.ping()
-    except RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    run = f"folio-test-{uuid.uuid4().hex[:12]}"
-    env = {
-        "FOLIO_REDIS_URL": REDIS_URL,
-        "FOLIO_GENERATION_CHANNEL": f"{run}-generations",
-        "FOLIO_THROTTLE_KEY_PREFIX": run,
-        "FOLIO_STRIPE_WEBHOOK_SECRET": se.WEBHOOK_SECRET,
-        "FOLIO_WORKER_THREADS": "8",
-    }
-    try:
-        with ExitStack() as stack:
-            clients = []
-            for host in ("host-a", "host-b"):
-                data_dir = tmp_path / host
-                data_dir.mkdir()
-                server = stack.enter_context(
-                    served(
-                        tmp_path,
-                        env=env | {"FOLIO_DATA_DIR": str(data_dir)},
-                        start_seconds=START_SECONDS,
-                    )
+    with redis_prefix() as run, ExitStack() as stack:
+        env = {
+            "FOLIO_REDIS_URL": REDIS_URL,
+            "FOLIO_GENERATION_CHANNEL": f"{run}-generations",
+            "FOLIO_THROTTLE_KEY_PREFIX": run,
+            "FOLIO_STRIPE_WEBHOOK_SECRET": se.WEBHOOK_SECRET,
+            "FOLIO_WORKER_THREADS": "8",
+        }
+        clients = []
+        for host in ("host-a", "host-b"):
+            data_dir = tmp_path / host
+            data_dir.mkdir()
+            server = stack.enter_context(
+                served(
+                    tmp_path,
+                    env=env | {"FOLIO_DATA_DIR": str(data_dir)},
+                    start_seconds=START_SECONDS,
                 )
-                client = httpx.Client(base_url=server.base, timeout=30)
-                clients.append(stack.enter_context(client))
-            yield clients[0], clients[1]
-    finally:
-        keys = list(redis.scan_iter(f"{run}*"))
-        if keys:
-            redis.delete(*keys)
-        redis.close()
+            )
+            client = httpx.Client(base_url=server.base, timeout=30)
+            clients.append(stack.enter_context(client))
+        yield clients[0], clients[1]
 
 
 def anonymous(worker: httpx.Client, slug: str) -> httpx.Response:

@@ -10,11 +10,9 @@ on PostgreSQL (FOLIO_TEST_DATABASE_URL).
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,18 +21,16 @@ from functools import partial
 
 import httpx
 import pytest
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.models import AuditEntry, OutboxEmail, StripeEvent, Subscription
 from tests.support import stripe_events as se
 from tests.support.app import DEFAULT_PASSWORD, Account, Catalog, bearer_for, create_user
+from tests.support.redis_prefix import REDIS_URL, redis_prefix
 from tests.support.served import Served, served
 from tests.support.smtp import Mailbox
 
-REDIS_URL = os.environ.get("FOLIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe analysis after the cut."
 CAMPUS_IP = "192.0.2.77"
 WAIT_SECONDS = 20  # the longest a test waits for mail the senders poll for
@@ -45,17 +41,8 @@ START_SECONDS = 180
 @pytest.fixture(scope="module")
 def throttle_prefix() -> Iterator[str]:
     """A Redis key prefix of this module's own, removed afterwards."""
-    redis = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        redis.ping()
-    except RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL} (set FOLIO_TEST_REDIS_URL): {exc}")
-    prefix = f"folio-test-{uuid.uuid4().hex[:12]}"
-    yield prefix
-    keys = list(redis.scan_iter(f"{prefix}*"))
-    if keys:
-        redis.delete(*keys)
-    redis.close()
+    with redis_prefix() as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="module")
