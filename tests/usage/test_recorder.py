@@ -12,6 +12,7 @@ from app.access import Access, Anonymous, Decision, Entitlement, Member, Reason,
 from app.db import session_scope
 from app.models import ReadingEvent
 from app.usage import recorder
+from app.usage.ledger import counter_access_type
 from tests.support.app import create_user
 from tests.usage.conftest import DENIED, FIREFOX, FULL, GOOGLEBOT, OPEN, ORGS
 
@@ -124,9 +125,9 @@ def test_recording_can_be_switched_off(world, monkeypatch):
 
 
 def test_the_access_type_follows_the_reports_own_openness_never_the_reader():
-    assert recorder.counter_access_type(Reason.PUBLIC) == "Open"
-    assert recorder.counter_access_type(Reason.COMPLIMENTARY) == "Free_To_Read"
-    assert recorder.counter_access_type(Reason.FREE_AFTER) == "Free_To_Read"
+    assert counter_access_type(Reason.PUBLIC) == "Open"
+    assert counter_access_type(Reason.COMPLIMENTARY) == "Free_To_Read"
+    assert counter_access_type(Reason.FREE_AFTER) == "Free_To_Read"
     for reason in (
         Reason.ENTITLED,
         Reason.REGISTERED,
@@ -135,7 +136,7 @@ def test_the_access_type_follows_the_reports_own_openness_never_the_reader():
         Reason.SUBSCRIPTION_REQUIRED,
         Reason.METER_EXHAUSTED,
     ):
-        assert recorder.counter_access_type(reason) == "Controlled"
+        assert counter_access_type(reason) == "Controlled"
 
 
 def test_a_range_added_after_a_flush_attributes_the_next_reads(client, admin, catalog, world):
