@@ -1,5 +1,5 @@
-"""COUNTER 5.1 reports for one organization, from the monthly aggregates: PR, PR_P1, IR,
-the report list, the member list and the status, shaped as COUNTER_API.json defines them.
+"""COUNTER 5.1 reports for one organization, from the monthly aggregates: PR, PR_P1 and IR,
+shaped as COUNTER_API.json defines them (the lists and status: app.usage.counter_lists).
 
 Every report item here has Data_Type `Report` and Access_Method `Regular` (Folio serves
 reports, and no text and data mining access). Searches_Platform is not counted: searches
@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.models import Report, UsageMonthly
-from app.usage.counter import METRIC_COLUMNS, month_text, previous_month, processing_state
+from app.usage.counter import METRIC_COLUMNS, month_text
 from app.usage.counter_api import (
     Customer,
     Period,
@@ -384,47 +384,3 @@ def _item(
         item["Publication_Date"] = report.published_at.date().isoformat()
     item["Attribute_Performance"] = attributes
     return item
-
-
-def months_available(session: Session, now: datetime) -> tuple[str, str]:
-    state = processing_state(session)
-    if state is None:
-        last = month_text(previous_month(date(now.year, now.month, 1)))
-        return last, last
-    return month_text(state.first_month), month_text(state.processed_through)
-
-
-def report_list(session: Session, now: datetime) -> list[dict[str, Any]]:
-    first, last = months_available(session, now)
-    return [
-        {
-            "Report_Name": name,
-            "Report_ID": report_id,
-            "Release": RELEASE,
-            "Report_Description": description,
-            "Path": f"/r51/reports/{report_id.lower()}",
-            "First_Month_Available": first,
-            "Last_Month_Available": last,
-        }
-        for report_id, (name, description) in REPORTS.items()
-    ]
-
-
-def member_list(customer: Customer, settings: Settings) -> list[dict[str, Any]]:
-    return [
-        {
-            "Customer_ID": customer.customer_id,
-            "Institution_Name": customer.organization.name,
-            "Institution_ID": institution_id(settings, customer.customer_id),
-        }
-    ]
-
-
-def service_status(settings: Settings) -> list[dict[str, Any]]:
-    return [
-        {
-            "Description": f"COUNTER usage statistics of {platform_name(settings)}",
-            "Service_Active": True,
-            "Registry_Record": "",
-        }
-    ]

@@ -22,7 +22,7 @@ from app.deps import AdminDep, SessionDep, SettingsDep, TransactionRoute, requir
 from app.errors import Forbidden, NotFound, Unauthorized, error_responses
 from app.instants import Instant
 from app.models import utcnow
-from app.usage import counter_reports
+from app.usage import counter_lists, counter_reports
 from app.usage.counter_api import CounterException, Customer, authenticate
 from app.usage.credentials import issue_counter_key
 from app.usage.tabular import to_tsv
@@ -89,7 +89,7 @@ def _params(request: Request) -> dict[str, str]:
 @router.get("/status")
 def status(settings: SettingsDep) -> JSONResponse:
     """Public: whether the service is up."""
-    return JSONResponse(counter_reports.service_status(settings))
+    return JSONResponse(counter_lists.service_status(settings))
 
 
 @router.get("/members", dependencies=AUTHENTICATED)
@@ -98,7 +98,7 @@ def members(request: Request, session: SessionDep, settings: SettingsDep) -> JSO
         customer = authenticate(session, _params(request))
     except CounterException as exc:
         return _exception(exc)
-    return JSONResponse(counter_reports.member_list(customer, settings))
+    return JSONResponse(counter_lists.member_list(customer, settings))
 
 
 @router.get("/reports", dependencies=AUTHENTICATED)
@@ -107,7 +107,7 @@ def reports(request: Request, session: SessionDep) -> JSONResponse:
         authenticate(session, _params(request))
     except CounterException as exc:
         return _exception(exc)
-    return JSONResponse(counter_reports.report_list(session, utcnow()))
+    return JSONResponse(counter_lists.report_list(session, utcnow()))
 
 
 def _report(
