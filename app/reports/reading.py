@@ -58,6 +58,7 @@ class ReportRow:
     collection: dict[str, str]
     tags: list[str]
     id: int
+    preview_text: str  # the page's description when there is no summary (app.web.reader_meta)
 
 
 @lru_cache(maxsize=1)
@@ -87,6 +88,7 @@ def _report_query() -> Select:
             collections.description,
             tags.tag,
             reports.id,
+            reports.preview_text,
         )
         .join(Collection.__table__, collections.id == reports.collection_id)  # type: ignore[attr-defined]
         .outerjoin(ReportTag.__table__, tags.report_id == reports.id)  # type: ignore[attr-defined]
@@ -115,6 +117,7 @@ def report_row(session: Session, slug: str) -> ReportRow | None:
         collection={"slug": first[15], "name": first[16], "description": first[17]},
         tags=[row[18] for row in rows if row[18] is not None],
         id=first[19],
+        preview_text=first[20],
     )
 
 
@@ -132,6 +135,7 @@ class ReportRead:
     decision: Decision
     report_id: int
     changes_at: datetime | None
+    preview_text: str  # the same for every viewer: never text after the cut
 
 
 def kept_content(previews: PreviewCache, generation: Generation) -> Kept:
@@ -165,7 +169,7 @@ def read_report_json(
     paywall = None if decision.full else paywall_json(session, report, decision, settings, kept)
     body = detail_json(report, decision, paywall, now)
     changes_at = facts.free_after if facts.free_after and facts.free_after > now else None
-    return ReportRead(body, decision, report.id, changes_at)
+    return ReportRead(body, decision, report.id, changes_at, report.preview_text)
 
 
 def _kept(kept: Kept | None, key: Hashable, read: Callable[[], Any]) -> Any:

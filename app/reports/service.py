@@ -62,11 +62,6 @@ def report_by_slug(session: Session, slug: str) -> Report:
     return report
 
 
-def preview_text(session: Session, report_id: int) -> str:
-    """The plain text of a report's preview (the report page's description without a summary)."""
-    return session.execute(select(Report.preview_text).where(Report.id == report_id)).scalar_one()
-
-
 def active_tiers(session: Session) -> list[TierPublic]:
     """What is on sale (GET /api/v1/tiers, the account page's Subscribe forms)."""
     tiers = session.execute(select(Tier).where(Tier.active.is_(True)).order_by(Tier.id)).scalars()

@@ -12,7 +12,7 @@ from app.access import Access, Anonymous
 from app.deps import SessionDep, SettingsDep
 from app.errors import FolioError, NotFound
 from app.models import utcnow
-from app.reports import reading, service
+from app.reports import reading
 from app.reports.preview_cache import current_generation, preview_cache_of
 from app.reports.schemas import Meter as MeterPublic
 from app.reports.schemas import ReportDetail
@@ -65,10 +65,8 @@ def report_page(
         return error_page(request, viewer, error)
     record_read(read.report_id, read.decision, viewer, request.headers.get("user-agent"), now)
     detail = ReportDetail.model_validate_json(read.body)
-    # The description is the summary, else the preview's text: read only when needed.
-    preview_text = "" if detail.summary.strip() else service.preview_text(session, read.report_id)
     canonical = f"{settings.base_url}/reports/{detail.slug}"
-    meta = report_meta(detail, preview_text, canonical, settings.site_name)
+    meta = report_meta(detail, read.preview_text, canonical, settings.site_name)
     reason = ""
     if detail.paywall is not None:
         reason = REASONS.get(detail.paywall.reason, "").format(collection=detail.collection.name)

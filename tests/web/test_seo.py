@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
+from tests.support.statements import statements
+
 NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 PAST = (datetime.now(UTC) - timedelta(days=2)).isoformat()
@@ -71,3 +73,20 @@ def test_favicon_ico_serves_the_svg_icon(client):
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert response.content == client.get("/static/favicon.svg").content
     assert b"<svg" in response.content
+
+
+def test_a_report_without_a_summary_costs_its_page_no_extra_statement(client, publish):
+    """The description falls back to the preview's text, which the read already holds."""
+    body = "A lead anyone may read.\n\n<!-- paywall -->\n\nThe analysis after the cut."
+    publish(slug="summed", summary="Who buys what.", body=body)
+    publish(slug="bare", summary="", body=body)
+    counts = {}
+    for slug in ("summed", "bare"):
+        client.get(f"/reports/{slug}")  # the report's rows are kept after the first read
+        with statements() as sent:
+            page = client.get(f"/reports/{slug}")
+        assert page.status_code == 200
+        counts[slug] = len(sent)
+    assert 'content="A lead anyone may read.' in page.text  # bare: the preview describes it
+    assert "analysis after the cut" not in page.text
+    assert counts["bare"] == counts["summed"], counts
