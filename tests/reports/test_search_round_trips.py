@@ -4,6 +4,10 @@ snippets. A statement count is behaviour, not timing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from tests.support.statements import statements
 from tests.web.reader_support import sign_in
 
@@ -48,9 +52,10 @@ def test_a_member_s_second_search_does_not_read_their_holdings_again(client, pub
     assert len(_queries(sent)) == len(first) - 1 == 3, (first, sent)
 
 
-def test_a_revoked_comp_turns_full_snippets_back_into_previews_at_once(
-    client, publish, admin, reader, catalog
-):
+@pytest.fixture
+def comp_revoker(client, publish, admin, reader, catalog) -> Callable[[], None]:
+    """A report whose text after the cut says "secret", the reader's comp to its tier, and
+    what revokes that comp (through the admin API, as a worker would see it)."""
     publish(
         slug="cut",
         title="Trawler fleets",
@@ -60,34 +65,33 @@ def test_a_revoked_comp_turns_full_snippets_back_into_previews_at_once(
         f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
     )
     assert granted.status_code == 201, granted.text
+
+    def revoke() -> None:
+        comp = granted.json()["id"]
+        revoked = client.delete(f"/api/v1/admin/comps/{comp}", headers=admin.headers)
+        assert revoked.status_code in (200, 204), revoked.text
+
+    return revoke
+
+
+def test_a_revoked_comp_turns_full_snippets_back_into_previews_at_once(
+    client, reader, comp_revoker
+):
     for _ in range(2):  # the second answer comes from the worker's kept holdings
         [hit] = _search(client, "trawler", reader.headers)
         assert hit["access"] == "full" and "secret" in hit["snippet"]
-    revoked = client.delete(f"/api/v1/admin/comps/{granted.json()['id']}", headers=admin.headers)
-    assert revoked.status_code in (200, 204), revoked.text
+    comp_revoker()
     [hit] = _search(client, "trawler", reader.headers)
     assert hit["access"] == "preview" and "secret" not in hit["snippet"]
 
 
-def test_the_search_page_honours_a_revoked_comp_on_its_next_search(
-    client, publish, admin, reader, catalog
-):
+def test_the_search_page_honours_a_revoked_comp_on_its_next_search(client, reader, comp_revoker):
     """The page reads holdings from the same kept copy as the API (R-A1 all the same)."""
-    publish(
-        slug="cut",
-        title="Trawler fleets",
-        body="Fleets left port.\n\n<!-- paywall -->\n\nThe trawler owners met in secret.",
-    )
-    granted = client.post(
-        f"/api/v1/admin/users/{reader.id}/comps", headers=admin.headers, json={"tier": catalog.tier}
-    )
-    assert granted.status_code == 201, granted.text
     sign_in(client, reader)
     for _ in range(2):  # the second page comes from the worker's kept holdings
         page = client.get("/search", params={"q": "trawler"})
         assert page.status_code == 200 and "secret" in page.text
-    revoked = client.delete(f"/api/v1/admin/comps/{granted.json()['id']}", headers=admin.headers)
-    assert revoked.status_code in (200, 204), revoked.text
+    comp_revoker()
     page = client.get("/search", params={"q": "trawler"})
     assert page.status_code == 200 and "Trawler fleets" in page.text
     assert "secret" not in page.text
