@@ -16,12 +16,12 @@ import httpx
 import pytest
 
 from tests.reports.test_holdings_cache import SLUG, revocations_are_honoured_by_the_other_worker
+from tests.scale.reports import BODY, subscribers_report
 from tests.support import stripe_events as se
 from tests.support.app import Account, Catalog
 from tests.support.redis_prefix import REDIS_URL, redis_prefix
 from tests.support.served import served
 
-BODY = "The lead anyone may read.\n\n<!-- paywall -->\n\nThe analysis after the cut."
 START_SECONDS = 180  # importing the app on a machine busy with the rest of the suite
 
 
@@ -60,15 +60,7 @@ def anonymous(worker: httpx.Client, slug: str) -> httpx.Response:
 
 def test_an_edit_on_one_host_changes_the_preview_the_other_kept(hosts, admin: Account, catalog):
     a, b = hosts
-    report = {
-        "slug": "edited-on-a",
-        "title": "Sahel drones",
-        "summary": "Summary.",
-        "body": BODY,
-        "collection": catalog.collection,
-        "access_level": "subscribers",
-        "status": "published",
-    }
+    report = subscribers_report("edited-on-a", catalog.collection)
     assert a.post("/api/v1/admin/reports", headers=admin.headers, json=report).is_success
     for worker in (a, b, a, b):  # the second read of each is answered from what it kept
         kept = anonymous(worker, "edited-on-a")
