@@ -29,14 +29,13 @@ from app.access import (
     ReportFacts,
     Viewer,
     decide_access,
-    is_complimentary,
 )
 from app.accounts.throttle import UNKNOWN_IP
 from app.errors import BadRequest
 from app.holdings import load_entitlements
 from app.models import UTCDateTime
 from app.reports.schemas import SearchHit
-from app.reports.service import collection_by_slug
+from app.reports.service import collection_by_slug, list_item_of
 
 MAX_QUERY_TERMS = 16
 RANKED_CANDIDATES = 1000
@@ -270,14 +269,7 @@ def search_reports(
     snippets = {row.id: row.snippet for row in found}
     return [
         SearchHit(
-            slug=row.slug,
-            title=row.title,
-            summary=row.summary,
-            collection=row.collection,
-            published_at=row.published_at,
-            access_level=row.access_level,
-            complimentary=is_complimentary(facts[row.id], now),
-            tags=tags[row.id],
+            **list_item_of(row, row.collection, tags[row.id], now).model_dump(),
             snippet=highlight(snippets.get(row.id) or ""),
             access=decisions[row.id].access.value,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import defer
@@ -124,15 +125,20 @@ WITHOUT_TEXT = tuple(
 
 
 def list_item(report: Report, now: datetime) -> ReportListItem:
+    return list_item_of(report, report.collection.slug, report.tags, now)
+
+
+def list_item_of(report: Any, collection: str, tags: list[str], now: datetime) -> ReportListItem:
+    """A list item from anything with the report's columns (an ORM report, a Core row)."""
     return ReportListItem(
         slug=report.slug,
         title=report.title,
         summary=report.summary,
-        collection=report.collection.slug,
+        collection=collection,
         published_at=report.published_at,
         access_level=report.access_level,
         complimentary=is_complimentary(report, now),
-        tags=report.tags,
+        tags=tags,
     )
 
 
