@@ -33,8 +33,11 @@ class Entitlement:
     reference: str = ""  # subscription or organization id, for the audit trail and /me
     organization: str | None = None  # the licence holder's name, shown on /me
 
+    def live(self, now: datetime) -> bool:
+        return self.until is None or self.until > now
+
     def grants(self, collection_id: int, now: datetime) -> bool:
-        return (self.until is None or self.until > now) and self.tier.covers(collection_id)
+        return self.live(now) and self.tier.covers(collection_id)
 
 
 @dataclass(frozen=True, slots=True)

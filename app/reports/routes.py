@@ -227,7 +227,7 @@ async def maybe_licensed(
         held = access.entitlements(NO_DATABASE, viewer, now)
     except NeedsDatabase:
         held = await run_in_transaction(session, access.entitlements, session, viewer, now)
-    return any(entitlement.until is None or entitlement.until > now for entitlement in held)
+    return any(entitlement.live(now) for entitlement in held)
 
 
 def public_preview(cached: CachedPreview, request: Request) -> Response:
